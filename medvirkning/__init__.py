@@ -1,0 +1,1 @@
+"""medvirkning: stakeholder involvement and consultation for the common ERP project."""

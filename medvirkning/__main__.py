@@ -1,0 +1,3 @@
+from medvirkning.cli import main
+
+main()

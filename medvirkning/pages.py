@@ -1,0 +1,48 @@
+"""The pages outside the registers: the front page and the accessibility statement."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from litestar import get
+from litestar.response import Template
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from medvirkning.formats import OSLO
+from medvirkning.people.models import Group, Person
+from medvirkning.plan.models import Milestone, Phase
+from medvirkning.region.models import Municipality
+
+
+@get("/", include_in_schema=False)
+async def home(db: AsyncSession) -> Template:
+    async def count(model: type) -> int:
+        return await db.scalar(select(func.count()).select_from(model).where(model.active)) or 0
+
+    phases = (await db.scalars(select(Phase).where(Phase.active).order_by(Phase.number))).all()
+    upcoming = (
+        await db.scalars(
+            select(Milestone)
+            .where(Milestone.active, Milestone.due_on >= datetime.now(OSLO).date())
+            .order_by(Milestone.due_on)
+            .limit(5)
+        )
+    ).all()
+    return Template(
+        "home.html",
+        context={
+            "counts": {
+                "municipalities": await count(Municipality),
+                "people": await count(Person),
+                "groups": await count(Group),
+            },
+            "phases": phases,
+            "upcoming": upcoming,
+        },
+    )
+
+
+@get("/tilgjengelighet", include_in_schema=False)
+async def accessibility_statement() -> Template:
+    return Template("accessibility.html")

@@ -1,0 +1,1 @@
+"""The mandate's plan: phases, milestones and the critical success factors (risk factors)."""

@@ -1,0 +1,1 @@
+"""The region's registers: municipalities and organisations."""

@@ -1,0 +1,204 @@
+"""The one mechanism behind every register: list, search, read, create, edit, deactivate.
+
+A domain describes its register (model, Structs, rules, page columns and fields) once; the
+service functions here apply it. Records that evidence points to are deactivated, never
+deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from medvirkning.db import Base
+from medvirkning.errors import Conflict, FieldError, InvalidInput, NotFound
+
+Values = dict[str, Any]
+# A rule sees the values the record would have after the change, and the record before it.
+Rule = Callable[[AsyncSession, Values, Any], Awaitable[list[FieldError]]]
+Options = Callable[[AsyncSession], Awaitable[list[tuple[str, str]]]]
+
+
+@dataclass(frozen=True)
+class Unique:
+    """A column whose value no other record may have (compared case-insensitively if asked)."""
+
+    column: str
+    message: str
+    ignore_case: bool = False
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of the register's list page."""
+
+    label: str
+    value: Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class FormField:
+    """A field of the register's form page; `name` is the Struct field it fills."""
+
+    name: str
+    label: str
+    kind: str = "text"  # text, textarea, email, number, date, select
+    hint: str = ""
+    options: Options | None = None
+    autocomplete: str = ""
+
+
+@dataclass(frozen=True)
+class Register:
+    slug: str
+    title: str
+    singular: str
+    model: type[Base]
+    create: type[msgspec.Struct]
+    update: type[msgspec.Struct]
+    read: type[msgspec.Struct]
+    search: Sequence[InstrumentedAttribute[Any]]
+    order_by: Sequence[Any]
+    columns: Sequence[Column]
+    fields: Sequence[FormField]
+    rules: Sequence[Rule] = ()
+    unique: Sequence[Unique] = ()
+    filters: dict[str, InstrumentedAttribute[Any]] = field(default_factory=dict)
+    deactivatable: bool = True
+    label: Callable[[Any], str] = str
+
+
+class ListQuery(msgspec.Struct, frozen=True, kw_only=True):
+    q: str = ""
+    include_inactive: bool = False
+    filters: dict[str, Any] = {}
+    limit: int = 50
+    offset: int = 0
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _filtered(register: Register, query: ListQuery) -> Select[Any]:
+    stmt = select(register.model)
+    if register.deactivatable and not query.include_inactive:
+        stmt = stmt.where(register.model.active.is_(True))  # type: ignore[attr-defined]
+    if query.q.strip() and register.search:
+        pattern = f"%{_escape_like(query.q.strip())}%"
+        stmt = stmt.where(or_(*(col.ilike(pattern, escape="\\") for col in register.search)))
+    for name, value in query.filters.items():
+        stmt = stmt.where(register.filters[name] == value)
+    return stmt
+
+
+async def list_records(
+    db: AsyncSession, register: Register, query: ListQuery
+) -> tuple[Sequence[Any], int]:
+    stmt = _filtered(register, query)
+    total = await db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = await db.scalars(
+        stmt.order_by(*register.order_by).limit(query.limit).offset(query.offset)
+    )
+    return rows.unique().all(), total
+
+
+async def get_record(db: AsyncSession, register: Register, record_id: int) -> Any:
+    row = await db.get(register.model, record_id)
+    if row is None:
+        raise NotFound(f"Fant ingen {register.singular} med id {record_id}.")
+    return row
+
+
+def _values(data: msgspec.Struct) -> Values:
+    """The fields the request set (UNSET fields are left as they are); text is trimmed."""
+    return {
+        name: value.strip() if isinstance(value, str) else value
+        for name, value in msgspec.structs.asdict(data).items()
+        if value is not msgspec.UNSET
+    }
+
+
+async def _check(db: AsyncSession, register: Register, values: Values, row: Any) -> None:
+    errors: list[FieldError] = []
+    for rule in register.rules:
+        errors.extend(await rule(db, values, row))
+    if errors:
+        raise InvalidInput(errors=errors)
+    for unique in register.unique:
+        column = getattr(register.model, unique.column)
+        value = values.get(unique.column)
+        if value is None:
+            continue
+        clause = func.lower(column) == value.lower() if unique.ignore_case else column == value
+        stmt = select(register.model.id).where(clause)  # type: ignore[attr-defined]
+        if row is not None:
+            stmt = stmt.where(register.model.id != row.id)  # type: ignore[attr-defined]
+        if await db.scalar(stmt.limit(1)) is not None:
+            raise Conflict(unique.message, [FieldError(unique.column, unique.message)])
+
+
+async def _flush(db: AsyncSession, register: Register) -> None:
+    try:
+        async with db.begin_nested():
+            await db.flush()
+    except IntegrityError as exc:  # a concurrent request won the race for a unique value
+        raise Conflict(
+            f"Lagringen av {register.singular} kom i konflikt med en annen endring."
+        ) from exc
+
+
+async def create_record(db: AsyncSession, register: Register, data: msgspec.Struct) -> Any:
+    values = _values(data)
+    await _check(db, register, values, None)
+    row = register.model(**values)
+    db.add(row)
+    await _flush(db, register)
+    await db.refresh(row)
+    return row
+
+
+async def update_record(
+    db: AsyncSession, register: Register, record_id: int, data: msgspec.Struct
+) -> Any:
+    row = await get_record(db, register, record_id)
+    changes = _values(data)
+    after = {name: getattr(row, name) for name in register.create.__struct_fields__} | changes
+    await _check(db, register, after, row)
+    for name, value in changes.items():
+        setattr(row, name, value)
+    await _flush(db, register)
+    await db.refresh(row)
+    return row
+
+
+async def set_active(db: AsyncSession, register: Register, record_id: int, active: bool) -> Any:
+    row = await get_record(db, register, record_id)
+    row.active = active
+    await db.flush()
+    await db.refresh(row)
+    return row
+
+
+def to_read(register: Register, row: Any) -> Any:
+    return msgspec.convert(row, register.read, from_attributes=True)
+
+
+async def must_exist(
+    db: AsyncSession, model: type[Base], values: Values, before: Any, field_name: str, message: str
+) -> list[FieldError]:
+    """A rule: a newly given id names an active record of the model (kept links stay valid)."""
+    record_id = values.get(field_name)
+    if record_id is None or (before is not None and getattr(before, field_name) == record_id):
+        return []
+    row = await db.get(model, record_id)
+    if row is None or not getattr(row, "active", True):
+        return [FieldError(field_name, message)]
+    return []

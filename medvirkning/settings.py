@@ -1,0 +1,94 @@
+"""Settings: one frozen object read from MEDVIRKNING_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+PREFIX = "MEDVIRKNING_"
+
+
+class SettingsError(Exception):
+    """A setting has a value the service cannot run with."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    base_url: str = ""
+    secret_key: str = ""
+    time_zone: str = "Europe/Oslo"
+    mail_backend: Literal["folder", "smtp"] = "folder"
+    mail_folder: Path | None = None
+    mail_from: str = "medvirkning@kongsbergregionen.no"
+    smtp_host: str = "localhost"
+    smtp_port: int = 587
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def public_base_url(self) -> str:
+        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Read the settings; fill in the derived defaults and the secret key."""
+    env = os.environ if environ is None else environ
+    raw = {
+        name.removeprefix(PREFIX).lower(): value
+        for name, value in env.items()
+        if name.startswith(PREFIX) and value != ""
+    }
+    known = set(Settings.__struct_fields__)
+    if unknown := sorted(set(raw) - known):
+        names = ", ".join(PREFIX + n.upper() for n in unknown)
+        raise SettingsError(f"Unknown setting(s): {names}")
+    try:
+        settings = msgspec.convert(raw, Settings, strict=False, dec_hook=_decode)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(f"Invalid setting: {exc}") from exc
+    data_dir = settings.data_dir.resolve()
+    database_url = (
+        settings.database_url or f"sqlite+aiosqlite:///{data_dir / 'medvirkning.sqlite3'}"
+    )
+    return msgspec.structs.replace(
+        settings,
+        data_dir=data_dir,
+        database_url=database_url,
+        mail_folder=(settings.mail_folder or data_dir / "mail").resolve(),
+        secret_key=settings.secret_key or _stored_secret_key(data_dir),
+    )
+
+
+def _decode(kind: type, value: object) -> object:
+    if kind is Path and isinstance(value, str):
+        return Path(value)
+    raise NotImplementedError
+
+
+def _stored_secret_key(data_dir: Path) -> str:
+    """Generate the key on first run and keep it, so sessions and links survive restarts."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process wrote it first
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as file:
+        file.write(key)
+    return key

@@ -1,0 +1,90 @@
+"""What every page shares: the template engine, Norwegian formats, and reading forms."""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
+
+from medvirkning.choices import Choice
+from medvirkning.errors import FieldError, InvalidInput, translate_validation_message
+from medvirkning.formats import date_no, datetime_no, time_no
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+# The register pages listed in the menu, in order: (slug, title).
+MENU = [
+    ("municipalities", "Kommuner"),
+    ("organisations", "Organisasjoner"),
+    ("people", "Personer"),
+    ("groups", "Grupper"),
+    ("phases", "Faser"),
+    ("milestones", "Milepæler"),
+    ("risk-factors", "Risikofaktorer"),
+]
+
+
+def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    def configure(engine: JinjaTemplateEngine) -> None:
+        env = engine.engine
+        env.filters.update(date_no=date_no, time_no=time_no, datetime_no=datetime_no)
+        env.globals.update(menu=MENU)
+        env.autoescape = True
+
+    return TemplateConfig(
+        directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=configure
+    )
+
+
+def _args(annotation: Any) -> tuple[Any, ...]:
+    """The members of a union, unwrapping Annotated."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        return tuple(a for arg in typing.get_args(annotation) for a in _args(arg))
+    return (annotation,)
+
+
+def allows_none(annotation: Any) -> bool:
+    return type(None) in _args(annotation)
+
+
+def choice_of(annotation: Any) -> type[Choice] | None:
+    for arg in _args(annotation):
+        if isinstance(arg, type) and issubclass(arg, Choice):
+            return arg
+    return None
+
+
+def struct_from_form(
+    target: type[msgspec.Struct], form: Mapping[str, Any], names: list[str]
+) -> msgspec.Struct:
+    """Read the named form fields into the Struct, reporting every bad field at once."""
+    fields = {f.name: f for f in msgspec.structs.fields(target)}
+    values: dict[str, Any] = {}
+    errors: list[FieldError] = []
+    for name in names:
+        if name not in fields:
+            continue
+        raw = form.get(name, "")
+        raw = raw[-1] if isinstance(raw, list) else str(raw)
+        raw = raw.strip()
+        annotation = fields[name].type
+        if raw == "" and allows_none(annotation):
+            values[name] = None
+            continue
+        try:
+            values[name] = msgspec.convert(raw, annotation, strict=False)
+        except msgspec.ValidationError as exc:
+            error = translate_validation_message(str(exc), name)
+            message = "Feltet må fylles ut." if raw == "" else error.message
+            errors.append(FieldError(name, message))
+    if errors:
+        raise InvalidInput(errors=errors)
+    return msgspec.convert(values, target, strict=False)
