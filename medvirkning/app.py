@@ -79,6 +79,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State({"settings": settings}),
         logging_config=LoggingConfig(
             root={"level": settings.log_level.upper(), "handlers": ["queue_listener"]},
-            log_exceptions="always",
+            log_exceptions="never",  # the 500 handler logs what is unexpected,
         ),
     )

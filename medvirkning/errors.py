@@ -106,7 +106,7 @@ _PATH = re.compile(r"at `\$(?:\.(?P<f>[\w.\[\]]+))?`")
 
 def translate_validation_message(text: str, key: str | None = None) -> FieldError:
     """Turn a msgspec/Litestar validation message into a Norwegian message with the field named."""
-    field = key or ""
+    field = "" if key in (None, "data") else key.removeprefix("data.")
     if path := _PATH.search(text):
         field = path.group("f") or field
     for regex, norwegian in PATTERN_MESSAGES.items():

@@ -7,8 +7,8 @@ from datetime import datetime
 from litestar import get
 from litestar.response import Template
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from medvirkning.db import Db
 from medvirkning.formats import OSLO
 from medvirkning.people.models import Group, Person
 from medvirkning.plan.models import Milestone, Phase
@@ -16,7 +16,7 @@ from medvirkning.region.models import Municipality
 
 
 @get("/", include_in_schema=False)
-async def home(db: AsyncSession) -> Template:
+async def home(db: Db) -> Template:
     async def count(model: type) -> int:
         return await db.scalar(select(func.count()).select_from(model).where(model.active)) or 0
 

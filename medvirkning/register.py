@@ -161,8 +161,7 @@ async def create_record(db: AsyncSession, register: Register, data: msgspec.Stru
     row = register.model(**values)
     db.add(row)
     await _flush(db, register)
-    await db.refresh(row)
-    return row
+    return await _reloaded(db, register, row)
 
 
 async def update_record(
@@ -175,16 +174,19 @@ async def update_record(
     for name, value in changes.items():
         setattr(row, name, value)
     await _flush(db, register)
-    await db.refresh(row)
-    return row
+    return await _reloaded(db, register, row)
 
 
 async def set_active(db: AsyncSession, register: Register, record_id: int, active: bool) -> Any:
     row = await get_record(db, register, record_id)
     row.active = active
     await db.flush()
-    await db.refresh(row)
-    return row
+    return await _reloaded(db, register, row)
+
+
+async def _reloaded(db: AsyncSession, register: Register, row: Any) -> Any:
+    """The row as stored, with its linked records loaded for the response."""
+    return await db.get(register.model, row.id, populate_existing=True)
 
 
 def to_read(register: Register, row: Any) -> Any:

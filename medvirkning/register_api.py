@@ -8,10 +8,10 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Router, get, patch, post
-from litestar.params import Parameter
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from medvirkning import register as service
+from medvirkning.db import Db
 from medvirkning.errors import BadRequest, FieldError
 from medvirkning.register import ListQuery, Register
 
@@ -52,11 +52,11 @@ def api_router(register: Register) -> Router:
     @get("/", operation_id=f"{slug}_list", summary=f"Søk i {register.title.lower()}")
     async def list_records(
         request: Request[Any, Any, Any],
-        db: AsyncSession,
-        q: str = "",
-        include_inactive: bool = False,
-        limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
+        db: Db,
+        q: FromQuery[str] = "",
+        include_inactive: FromQuery[bool] = False,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> page_type:  # type: ignore[valid-type]
         query = list_query_from(register, request, q, include_inactive, limit, offset)
         rows, total = await service.list_records(db, register, query)
@@ -64,18 +64,18 @@ def api_router(register: Register) -> Router:
         return page_type(items=items, total=total, limit=limit, offset=offset)
 
     @get("/{record_id:int}", operation_id=f"{slug}_read", summary=f"Les {register.singular}")
-    async def read_record(db: AsyncSession, record_id: int) -> read_type:  # type: ignore[valid-type]
+    async def read_record(db: Db, record_id: FromPath[int]) -> read_type:  # type: ignore[valid-type]
         return service.to_read(register, await service.get_record(db, register, record_id))
 
     @post("/", operation_id=f"{slug}_create", summary=f"Opprett {register.singular}")
-    async def create_record(db: AsyncSession, data: create_type) -> read_type:  # type: ignore[valid-type]
+    async def create_record(db: Db, data: JSONBody[create_type]) -> read_type:  # type: ignore[valid-type]
         return service.to_read(register, await service.create_record(db, register, data))
 
     @patch("/{record_id:int}", operation_id=f"{slug}_update", summary=f"Endre {register.singular}")
     async def update_record(
-        db: AsyncSession,
-        record_id: int,
-        data: update_type,  # type: ignore[valid-type]
+        db: Db,
+        record_id: FromPath[int],
+        data: JSONBody[update_type],  # type: ignore[valid-type]
     ) -> read_type:  # type: ignore[valid-type]
         row = await service.update_record(db, register, record_id, data)
         return service.to_read(register, row)
@@ -89,7 +89,7 @@ def api_router(register: Register) -> Router:
             summary=f"Deaktiver {register.singular}",
             status_code=200,
         )
-        async def deactivate(db: AsyncSession, record_id: int) -> read_type:  # type: ignore[valid-type]
+        async def deactivate(db: Db, record_id: FromPath[int]) -> read_type:  # type: ignore[valid-type]
             return service.to_read(
                 register, await service.set_active(db, register, record_id, False)
             )
@@ -100,7 +100,7 @@ def api_router(register: Register) -> Router:
             summary=f"Aktiver {register.singular} igjen",
             status_code=200,
         )
-        async def reactivate(db: AsyncSession, record_id: int) -> read_type:  # type: ignore[valid-type]
+        async def reactivate(db: Db, record_id: FromPath[int]) -> read_type:  # type: ignore[valid-type]
             return service.to_read(
                 register, await service.set_active(db, register, record_id, True)
             )

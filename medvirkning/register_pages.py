@@ -6,11 +6,11 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Router, get, post
-from litestar.params import URLEncodedBody
+from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from medvirkning import register as service
+from medvirkning.db import Db
 from medvirkning.errors import AppError, FieldError
 from medvirkning.register import FormField, Register
 from medvirkning.register_api import list_query_from
@@ -20,7 +20,7 @@ PAGE_SIZE = 50
 
 
 async def _field_views(
-    db: AsyncSession,
+    db: Db,
     register: Register,
     values: dict[str, Any],
     errors: list[FieldError],
@@ -45,7 +45,7 @@ async def _field_views(
     return views
 
 
-async def _options(db: AsyncSession, field: FormField, annotation: Any) -> list[tuple[str, str]]:
+async def _options(db: Db, field: FormField, annotation: Any) -> list[tuple[str, str]]:
     if field.options is not None:
         return await field.options(db)
     choice = choice_of(annotation)
@@ -66,7 +66,7 @@ def page_router(register: Register) -> Router:
     names = [f.name for f in register.fields]
 
     async def form_page(
-        db: AsyncSession,
+        db: Db,
         row: Any,
         values: dict[str, Any],
         error: AppError | None = None,
@@ -88,10 +88,10 @@ def page_router(register: Register) -> Router:
     @get("/", name=f"{register.slug}_list")
     async def list_page(
         request: Request[Any, Any, Any],
-        db: AsyncSession,
-        q: str = "",
-        include_inactive: bool = False,
-        page: int = 1,
+        db: Db,
+        q: FromQuery[str] = "",
+        include_inactive: FromQuery[bool] = False,
+        page: FromQuery[int] = 1,
     ) -> Template:
         page = max(page, 1)
         query = list_query_from(
@@ -113,12 +113,12 @@ def page_router(register: Register) -> Router:
         )
 
     @get("/new", name=f"{register.slug}_new")
-    async def new_page(request: Request[Any, Any, Any], db: AsyncSession) -> Template:
+    async def new_page(request: Request[Any, Any, Any], db: Db) -> Template:
         # Links may prefill a field, for example a group's "add member" link.
         return await form_page(db, None, {n: request.query_params.get(n) for n in names})
 
     @post("/new", name=f"{register.slug}_create")
-    async def create(db: AsyncSession, data: URLEncodedBody[dict[str, Any]]) -> Template | Redirect:
+    async def create(db: Db, data: URLEncodedBody[dict[str, Any]]) -> Template | Redirect:
         try:
             payload = struct_from_form(register.create, data, names)
             row = await service.create_record(db, register, payload)
@@ -128,13 +128,15 @@ def page_router(register: Register) -> Router:
         return Redirect(f"/admin/{register.slug}/{row.id}?saved=1", status_code=303)
 
     @get("/{record_id:int}", name=f"{register.slug}_edit")
-    async def edit_page(db: AsyncSession, record_id: int, saved: bool = False) -> Template:
+    async def edit_page(
+        db: Db, record_id: FromPath[int], saved: FromQuery[bool] = False
+    ) -> Template:
         row = await service.get_record(db, register, record_id)
         return await form_page(db, row, _record_values(register, row), saved=saved)
 
     @post("/{record_id:int}", name=f"{register.slug}_update")
     async def update(
-        db: AsyncSession, record_id: int, data: URLEncodedBody[dict[str, Any]]
+        db: Db, record_id: FromPath[int], data: URLEncodedBody[dict[str, Any]]
     ) -> Template | Redirect:
         editable = [n for n in names if n in register.update.__struct_fields__]
         try:
@@ -151,7 +153,7 @@ def page_router(register: Register) -> Router:
 
         @post("/{record_id:int}/active", name=f"{register.slug}_set_active")
         async def set_active(
-            db: AsyncSession, record_id: int, data: URLEncodedBody[dict[str, Any]]
+            db: Db, record_id: FromPath[int], data: URLEncodedBody[dict[str, Any]]
         ) -> Redirect:
             active = data.get("active") == "true"
             await service.set_active(db, register, record_id, active)

@@ -37,4 +37,6 @@ class Organisation(Timestamped, Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
     active: Mapped[bool] = mapped_column(default=True)
 
-    parent: Mapped[Organisation | None] = relationship(remote_side=[id], lazy="joined")
+    parent: Mapped[Organisation | None] = relationship(
+        remote_side=[id], lazy="joined", join_depth=1
+    )

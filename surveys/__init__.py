@@ -1,0 +1,4 @@
+"""The survey engine: definitions, answer validation, tokens, anonymous storage, aggregation.
+
+It never imports `medvirkning` or `litestar`; the service imports it.
+"""

@@ -1,0 +1,193 @@
+"""The test command: `python -m tests [pytest arguments]`.
+
+Runs ruff, mypy and hadolint, starts a throwaway PostgreSQL server (installing it with
+apt-get when it is missing and we run as root), makes sure Chromium is there for the page
+tests, then runs pytest once over both databases. In CI (CI=true) or with
+--require-postgres, a missing PostgreSQL or Chromium fails the run instead of being skipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+
+
+def say(message: str) -> None:
+    print(f"[tests] {message}", flush=True)
+
+
+def run(*command: str, **kwargs: object) -> int:
+    say(" ".join(command))
+    return subprocess.call(command, cwd=ROOT, **kwargs)  # type: ignore[call-overload]
+
+
+def is_root() -> bool:
+    return os.geteuid() == 0
+
+
+def apt_install(*packages: str) -> None:
+    if not is_root() or not shutil.which("apt-get"):
+        return
+    env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
+    say(f"installing {' '.join(packages)} with apt-get")
+    subprocess.call(["apt-get", "update", "-qq"], env=env)
+    subprocess.call(
+        ["apt-get", "install", "-y", "-qq", *packages], env=env, stdout=subprocess.DEVNULL
+    )
+
+
+def postgres_bin() -> Path | None:
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(p.split("/")[4])
+    )
+    if found:
+        return Path(found[-1]).parent
+    pg_ctl = shutil.which("pg_ctl")
+    return Path(pg_ctl).parent if pg_ctl else None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def throwaway_postgres(required: bool) -> Iterator[str | None]:
+    """A PostgreSQL server in a temporary folder, on a free port; its URL, or None."""
+    bindir = postgres_bin()
+    if bindir is None:
+        apt_install("postgresql")
+        bindir = postgres_bin()
+    if bindir is None:
+        if required:
+            sys.exit("[tests] PostgreSQL is required but its server is not installed.")
+        say(
+            "PostgreSQL server not found: the PostgreSQL half is SKIPPED. Install the "
+            "`postgresql` package (or run as root, which installs it) to run it."
+        )
+        yield None
+        return
+    folder = Path(tempfile.mkdtemp(prefix="medvirkning-pg-"))
+    as_user: list[str] = []
+    if is_root():  # initdb refuses to run as root
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            subprocess.check_call(["useradd", "--system", "--no-create-home", "postgres"])
+        shutil.chown(folder, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    data, port = folder / "data", free_port()
+    options = (
+        f"-p {port} -c listen_addresses=127.0.0.1 -k {folder} -c fsync=off "
+        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+    )
+    try:
+        subprocess.check_call(
+            [
+                *as_user,
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        subprocess.check_call(
+            [
+                *as_user,
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-w",
+                "-l",
+                str(folder / "server.log"),
+                "start",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+    except subprocess.CalledProcessError:
+        log = folder / "server.log"
+        if log.exists():
+            print(log.read_text(), file=sys.stderr)
+        shutil.rmtree(folder, ignore_errors=True)
+        if required:
+            sys.exit("[tests] PostgreSQL is required but the throwaway server did not start.")
+        say("the throwaway PostgreSQL server did not start: the PostgreSQL half is SKIPPED.")
+        yield None
+        return
+    say(f"throwaway PostgreSQL on 127.0.0.1:{port}")
+    try:
+        yield f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.call(
+            [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            stdout=subprocess.DEVNULL,
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def ensure_chromium(required: bool) -> bool:
+    if not Path(CHROMIUM).exists():
+        apt_install("chromium")
+    if Path(CHROMIUM).exists():
+        return True
+    if required:
+        sys.exit("[tests] Chromium is required for the page tests but is not installed.")
+    say("Chromium not found: the browser tests are SKIPPED (apt-get install chromium).")
+    return False
+
+
+def main(argv: list[str]) -> int:
+    ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+    required = ci or "--require-postgres" in argv
+    pytest_args = [a for a in argv if a != "--require-postgres"]
+    checks = [
+        ("ruff", "format", "--check", "."),
+        ("ruff", "check", "."),
+        ("mypy",),
+        ("hadolint", "Dockerfile"),
+    ]
+    bindir = Path(sys.executable).parent
+    for check in checks:
+        if run(str(bindir / check[0]), *check[1:]) != 0:
+            say(f"{check[0]} failed")
+            return 1
+    browser = ensure_chromium(required)
+    with throwaway_postgres(required) as postgres_url:
+        env = os.environ | {
+            "MEDVIRKNING_TEST_POSTGRES_URL": postgres_url or "",
+            "MEDVIRKNING_TEST_REQUIRE_POSTGRES": "1" if required else "0",
+            "MEDVIRKNING_TEST_CHROMIUM": CHROMIUM if browser else "",
+            "MEDVIRKNING_TEST_REQUIRE_BROWSER": "1" if required else "0",
+        }
+        code = run(sys.executable, "-m", "pytest", *pytest_args, env=env)
+    if code == 5:
+        say("pytest collected no tests: that is a failure.")
+        return 1
+    if code == 0 and not postgres_url:
+        say("passed on SQLite only: the PostgreSQL half was SKIPPED.")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

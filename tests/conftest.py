@@ -1,0 +1,147 @@
+"""Fixtures: the real app on a real SQLite file and a real PostgreSQL server.
+
+Each test gets a fresh database copied from one that the migrations built and the seed
+filled once per session: a file copy on SQLite, `CREATE DATABASE … TEMPLATE` on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from litestar.testing import AsyncTestClient
+
+from medvirkning.app import create_app
+from medvirkning.db import create_engine
+from medvirkning.migrate import upgrade
+from medvirkning.settings import Settings, load_settings
+
+POSTGRES_URL = os.environ.get("MEDVIRKNING_TEST_POSTGRES_URL", "")
+REQUIRE_POSTGRES = os.environ.get("MEDVIRKNING_TEST_REQUIRE_POSTGRES") == "1"
+BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
+_database_numbers = itertools.count()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if REQUIRE_POSTGRES and not POSTGRES_URL:
+        raise pytest.UsageError(
+            "PostgreSQL is required (MEDVIRKNING_TEST_REQUIRE_POSTGRES=1) but "
+            "MEDVIRKNING_TEST_POSTGRES_URL is not set: run the suite with `python -m tests`."
+        )
+
+
+def pytest_report_header() -> str:
+    if POSTGRES_URL:
+        return f"databases: SQLite and PostgreSQL ({POSTGRES_URL.rsplit('@', 1)[-1]})"
+    return "databases: SQLite only — the PostgreSQL half is NOT run (see README: Tests)"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # A required PostgreSQL half that ran no test must not pass as success.
+    ran = getattr(session.config, "_postgres_tests_run", 0)
+    if REQUIRE_POSTGRES and exitstatus == 0 and ran == 0 and session.testscollected:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        print("\nPostgreSQL was required, but no test ran against it.")
+
+
+def _pg_dsn(database: str) -> str:
+    base = POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://")
+    return base.rsplit("/", 1)[0] + "/" + database
+
+
+def _sqlalchemy_pg_url(database: str) -> str:
+    return POSTGRES_URL.rsplit("/", 1)[0] + "/" + database
+
+
+def _run_in_thread(coroutine: Any) -> None:
+    """Session fixtures may first be asked for inside a test's running event loop."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+async def _build(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+        if url.startswith("sqlite"):
+            async with engine.connect() as connection:
+                await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    _run_in_thread(_build(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    name = f"template_{_worker()}"
+
+    async def create() -> None:
+        connection = await asyncpg.connect(_pg_dsn("postgres"))
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            await connection.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await connection.close()
+        await _build(_sqlalchemy_pg_url(name))
+
+    _run_in_thread(create())
+    yield name
+
+
+async def _pg_admin(statement: str) -> None:
+    connection = await asyncpg.connect(_pg_dsn("postgres"))
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(params=BACKENDS)
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh, migrated and seeded database of each kind."""
+    if request.param == "sqlite":
+        path = tmp_path / "medvirkning.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    request.config._postgres_tests_run = getattr(request.config, "_postgres_tests_run", 0) + 1  # type: ignore[attr-defined]
+    template = request.getfixturevalue("postgres_template")
+    name = f"test_{_worker()}_{next(_database_numbers)}"
+    await _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    yield _sqlalchemy_pg_url(name)
+    await _pg_admin(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return load_settings(
+        {
+            "MEDVIRKNING_DATA_DIR": str(tmp_path / "data"),
+            "MEDVIRKNING_DATABASE_URL": database_url,
+            "MEDVIRKNING_LOG_LEVEL": "warning",
+        }
+    )
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:
+    async with AsyncTestClient(app=create_app(settings)) as test_client:
+        yield test_client
