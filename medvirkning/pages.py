@@ -17,8 +17,9 @@ from medvirkning.region.models import Municipality
 
 @get("/", include_in_schema=False)
 async def home(db: Db) -> Template:
-    async def count(model: type) -> int:
-        return await db.scalar(select(func.count()).select_from(model).where(model.active)) or 0
+    async def count(model: type[Municipality | Person | Group]) -> int:
+        stmt = select(func.count()).select_from(model).where(model.active.is_(True))
+        return await db.scalar(stmt) or 0
 
     phases = (await db.scalars(select(Phase).where(Phase.active).order_by(Phase.number))).all()
     upcoming = (

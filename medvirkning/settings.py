@@ -49,7 +49,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     raw = {
         name.removeprefix(PREFIX).lower(): value
         for name, value in env.items()
-        if name.startswith(PREFIX) and value != ""
+        # MEDVIRKNING_TEST_* belong to the test command, not to the service.
+        if name.startswith(PREFIX) and not name.startswith(PREFIX + "TEST_") and value != ""
     }
     known = set(Settings.__struct_fields__)
     if unknown := sorted(set(raw) - known):

@@ -10,8 +10,8 @@ import asyncio
 import itertools
 import os
 import shutil
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +103,7 @@ def postgres_template() -> Iterator[str]:
         await _build(_sqlalchemy_pg_url(name))
 
     _run_in_thread(create())
-    yield name
+    return name
 
 
 async def _pg_admin(statement: str) -> None:

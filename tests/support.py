@@ -20,7 +20,9 @@ def assert_refused(response: Response, status: int, field: str) -> dict[str, Any
     assert field in error_fields(response), body
     message = next(e["message"] for e in body["errors"] if e["field"] == field)
     # Norwegian, not the parser's English.
-    assert message and "Expected" not in message and "Object" not in message, message
+    assert message
+    assert "Expected" not in message, message
+    assert "Object" not in message, message
     return body
 
 

@@ -37,7 +37,7 @@ def _load(name: str) -> dict[str, Any]:
 
 async def apply_seed(db: AsyncSession) -> int:
     """Load every seed item not loaded before; return how many were loaded."""
-    if db.bind.dialect.name == "postgresql":
+    if db.get_bind().dialect.name == "postgresql":
         # Several instances may start at once; one seeds, the others wait and find it done.
         await db.execute(text("SELECT pg_advisory_xact_lock(72051)"))
     done = set(await db.scalars(select(SeedRecord.key)))
