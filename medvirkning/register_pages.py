@@ -14,7 +14,7 @@ from medvirkning.db import Db
 from medvirkning.errors import AppError, FieldError
 from medvirkning.register import FormField, Register
 from medvirkning.register_api import list_query_from
-from medvirkning.web import allows_none, choice_of, struct_from_form
+from medvirkning.web import allows_none, choice_of, struct_fields, struct_from_form
 
 PAGE_SIZE = 50
 
@@ -26,7 +26,7 @@ async def _field_views(
     errors: list[FieldError],
     editing: bool,
 ) -> list[dict[str, Any]]:
-    create_fields = {f.name: f for f in msgspec.structs.fields(register.create)}
+    create_fields = struct_fields(register.create)
     editable = set(register.update.__struct_fields__) if editing else set(create_fields)
     messages = {e.field: e.message for e in errors}
     views = []
@@ -114,8 +114,14 @@ def page_router(register: Register) -> Router:
 
     @get("/new", name=f"{register.slug}_new")
     async def new_page(request: Request[Any, Any, Any], db: Db) -> Template:
-        # Links may prefill a field, for example a group's "add member" link.
-        return await form_page(db, None, {n: request.query_params.get(n) for n in names})
+        # Defaults first; links may prefill a field, like a group's "add member" link.
+        defaults = {
+            name: f.default
+            for name, f in struct_fields(register.create).items()
+            if f.default is not msgspec.NODEFAULT
+        }
+        given = {n: request.query_params[n] for n in names if n in request.query_params}
+        return await form_page(db, None, defaults | given)
 
     @post("/new", name=f"{register.slug}_create")
     async def create(db: Db, data: URLEncodedBody[dict[str, Any]]) -> Template | Redirect:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import types
 import typing
 from collections.abc import Mapping
@@ -62,11 +63,17 @@ def choice_of(annotation: Any) -> type[Choice] | None:
     return None
 
 
+@functools.cache
+def struct_fields(target: type[msgspec.Struct]) -> dict[str, msgspec.structs.FieldInfo]:
+    """A Struct's fields by name (msgspec evaluates the annotations anew on every call)."""
+    return {f.name: f for f in msgspec.structs.fields(target)}
+
+
 def struct_from_form(
     target: type[msgspec.Struct], form: Mapping[str, Any], names: list[str]
 ) -> msgspec.Struct:
     """Read the named form fields into the Struct, reporting every bad field at once."""
-    fields = {f.name: f for f in msgspec.structs.fields(target)}
+    fields = struct_fields(target)
     values: dict[str, Any] = {}
     errors: list[FieldError] = []
     for name in names:
@@ -79,6 +86,8 @@ def struct_from_form(
         if raw == "" and allows_none(annotation):
             values[name] = None
             continue
+        if raw == "" and fields[name].default not in (msgspec.NODEFAULT, msgspec.UNSET):
+            continue  # left empty: the Struct's default applies
         try:
             values[name] = msgspec.convert(raw, annotation, strict=False)
         except msgspec.ValidationError as exc:

@@ -12,7 +12,7 @@ import io
 from typing import Any
 
 import msgspec
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medvirkning.errors import FieldError, InvalidInput
@@ -106,7 +106,7 @@ async def import_people(
     columns = _columns(header)
     lookup = await _lookup(db)
     taken = {e.lower() for e in await db.scalars(select(func.lower(Person.email)))}
-    people: list[Person] = []
+    people: list[dict[str, Any]] = []
     problems: list[str] = []
     for row in reader:
         if not any(cell.strip() for cell in row):
@@ -124,11 +124,11 @@ async def import_people(
             problems.append(f"linje {line}: e-post: {person.email} finnes allerede.")
             continue
         taken.add(person.email.lower())
-        people.append(Person(**msgspec.structs.asdict(person)))
+        people.append(msgspec.structs.asdict(person))
     if problems and not skip_bad_lines:
         raise ImportFailed(problems)
-    db.add_all(people)
-    await db.flush()
+    if people:
+        await db.execute(insert(Person), people)
     return len(people), problems
 
 
