@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
+from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Request, Router
+from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from medvirkning import errors
-from medvirkning.db import create_engine, create_sessionmaker, provide_db
+from medvirkning.audit import Actor, act_as
+from medvirkning.audit_views import audit_router
+from medvirkning.auth.access import OPEN, access_guard
+from medvirkning.auth.controllers import auth_router
+from medvirkning.auth.middleware import AuthenticationMiddleware
+from medvirkning.auth.registers import ROLE_GRANTS
+from medvirkning.db import create_engine, create_sessionmaker
 from medvirkning.health import health
+from medvirkning.mail.controllers import outbox_router
+from medvirkning.mail.worker import run_worker
 from medvirkning.pages import accessibility_statement, home
 from medvirkning.people.registers import GROUPS, MEMBERSHIPS, PEOPLE
 from medvirkning.plan.registers import MILESTONES, PHASES, RISK_FACTORS
@@ -36,20 +48,47 @@ REGISTERS = [
     PHASES,
     MILESTONES,
     RISK_FACTORS,
+    ROLE_GRANTS,
 ]
+
+
+async def provide_db(request: Request[Any, Any, Any], state: State) -> AsyncGenerator[AsyncSession]:
+    """One transaction per request: commit when the handler succeeds, roll back otherwise."""
+    async with state.sessionmaker() as session:
+        if user := request.scope.get("user"):
+            act_as(session, Actor(user.label, user.person_id))
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        await session.commit()
+        if session.sync_session.info.pop("mail_waiting", False):
+            state.outbox_wake.set()
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
 
     @asynccontextmanager
-    async def database(app: Litestar) -> AsyncGenerator[None, None]:
+    async def database_and_outbox(app: Litestar) -> AsyncGenerator[None]:
         engine = create_engine(settings.database_url)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.outbox_wake = asyncio.Event()
+        stop = asyncio.Event()
+        worker = None
+        if settings.outbox_worker:
+            worker = asyncio.create_task(
+                run_worker(app.state.sessionmaker, settings, stop, app.state.outbox_wake)
+            )
         try:
             yield
         finally:
+            stop.set()
+            if worker:
+                with suppress(asyncio.CancelledError):
+                    await asyncio.wait_for(worker, timeout=30)
             await engine.dispose()
 
     return Litestar(
@@ -57,10 +96,23 @@ def create_app(settings: Settings | None = None) -> Litestar:
             health,
             home,
             accessibility_statement,
-            create_static_files_router(path="/static", directories=[STATIC], name="static"),
+            auth_router,
+            audit_router,
+            outbox_router,
+            create_static_files_router(path="/static", directories=[STATIC], opt=OPEN),
             *(api_router(register) for register in REGISTERS),
             *(page_router(register) for register in REGISTERS),
         ],
+        middleware=[AuthenticationMiddleware()],
+        guards=[access_guard],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_secure=settings.secure_cookies,
+            cookie_samesite="lax",
+            # Scripts call the API with a token, not a cookie; a browser's JSON call is
+            # covered by SameSite=Lax and by JSON bodies, which a cross-site form cannot send.
+            exclude=["/api/"],
+        ),
         dependencies={"db": Provide(provide_db)},
         exception_handlers={
             errors.AppError: errors.handle_app_error,
@@ -74,11 +126,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             version="0.1.0",
             description="Medvirkning og drøfting i ERP-prosjektet i Kongsbergregionen.",
             path="/schema",
+            openapi_router=Router(path="/schema", route_handlers=[], opt=OPEN),
         ),
-        lifespan=[database],
+        lifespan=[database_and_outbox],
         state=State({"settings": settings}),
         logging_config=LoggingConfig(
             root={"level": settings.log_level.upper(), "handlers": ["queue_listener"]},
-            log_exceptions="never",  # the 500 handler logs what is unexpected,
+            log_exceptions="never",  # the 500 handler logs what is unexpected
         ),
     )

@@ -54,6 +54,7 @@ def run(run_migrations: bool) -> None:
             f"{loaded} seed records loaded."
         )
     click.echo(f"Medvirkning runs at {settings.public_base_url}/ (Ctrl+C stops it).")
+    click.echo(asyncio.run(_how_to_sign_in(settings)))
     from medvirkning.app import create_app
 
     uvicorn.run(
@@ -65,11 +66,108 @@ def run(run_migrations: bool) -> None:
     )
 
 
+async def _how_to_sign_in(settings: Settings) -> str:
+    from sqlalchemy import func, select
+
+    from medvirkning.auth.models import Role, RoleGrant
+
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine)() as db:
+            admins = await db.scalar(
+                select(func.count()).select_from(RoleGrant).where(RoleGrant.role == Role.ADMIN)
+            )
+    finally:
+        await engine.dispose()
+    where = (
+        f"the link arrives as an .eml file in {settings.mail_folder}"
+        if settings.mail_backend == "folder"
+        else "the link arrives by e-mail"
+    )
+    if not admins:
+        return (
+            "No admin yet. Make one: medvirkning create-admin --name 'Your Name' "
+            f"--email you@example.no\nThen sign in at {settings.public_base_url}/logg-inn: {where}."
+        )
+    return f"Sign in at {settings.public_base_url}/logg-inn: {where}."
+
+
+@main.command("create-admin")
+@click.option("--name", required=True, help="The person's name (if new).")
+@click.option("--email", required=True, help="The address the sign-in link goes to.")
+@click.option(
+    "--municipality", default="", help="Municipality number, for staff of a municipality."
+)
+def create_admin(name: str, email: str, municipality: str) -> None:
+    """Give a person (created if new) the admin role: the way to the first sign-in."""
+    from sqlalchemy import select
+
+    from medvirkning.audit import Actor, act_as
+    from medvirkning.auth.services import ensure_admin
+    from medvirkning.region.models import Municipality, Organisation
+
+    settings = _settings()
+
+    async def go() -> str:
+        engine = create_engine(settings.database_url)
+        try:
+            async with create_sessionmaker(engine)() as db, db.begin():
+                act_as(db, Actor("kommandolinjen (create-admin)"))
+                municipality_id = organisation_id = None
+                if municipality:
+                    municipality_id = await db.scalar(
+                        select(Municipality.id).where(Municipality.number == municipality)
+                    )
+                    if municipality_id is None:
+                        raise click.ClickException(f"No municipality numbered {municipality}.")
+                else:  # the project's own staff sit in the secretariat
+                    organisation_id = await db.scalar(
+                        select(Organisation.id).where(Organisation.name.like("Sekretariatet%"))
+                    )
+                person, granted = await ensure_admin(
+                    db, name, email, organisation_id, municipality_id
+                )
+                return f"{person.name} <{person.email}> " + (
+                    "is now an admin." if granted else "was already an admin."
+                )
+        finally:
+            await engine.dispose()
+
+    click.echo(asyncio.run(go()))
+    click.echo(f"Sign in at {settings.public_base_url}/logg-inn with {email}.")
+
+
+@main.command()
+def worker() -> None:
+    """Send the outbox's e-mail, apart from the web service (set MEDVIRKNING_OUTBOX_WORKER=false
+    on the web instances then, or let both run: they share the work safely on PostgreSQL)."""
+    import signal
+
+    from medvirkning.mail.worker import run_worker
+
+    settings = _settings()
+
+    async def go() -> None:
+        engine = create_engine(settings.database_url)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        try:
+            await run_worker(create_sessionmaker(engine), settings, stop)
+        finally:
+            await engine.dispose()
+
+    click.echo(f"Outbox worker sending through the {settings.mail_backend} backend.")
+    asyncio.run(go())
+
+
 @main.command("import-people")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--skip-bad-lines", is_flag=True, help="Import the good lines even if some are bad.")
 def import_people_command(path: Path, skip_bad_lines: bool) -> None:
     """Import people from HR's CSV file (comma or semicolon; UTF-8 or Windows-1252)."""
+    from medvirkning.audit import Actor, act_as
     from medvirkning.people.importer import ImportFailed, import_people
 
     settings = _settings()
@@ -79,6 +177,7 @@ def import_people_command(path: Path, skip_bad_lines: bool) -> None:
         engine = create_engine(settings.database_url)
         try:
             async with create_sessionmaker(engine)() as session, session.begin():
+                act_as(session, Actor(f"kommandolinjen (import-people {path.name})"))
                 return await import_people(session, data, skip_bad_lines)
         finally:
             await engine.dispose()

@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.response import Redirect
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from medvirkning.schema import PATTERN_MESSAGES
@@ -149,6 +150,8 @@ def handle_validation_error(
 
 
 def handle_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if exc.status_code == 401 and not wants_json(request):
+        return Redirect("/logg-inn", status_code=303)
     error = AppError(_HTTP_MESSAGES.get(exc.status_code, "Forespørselen kunne ikke utføres."))
     error.status_code = exc.status_code
     error.code = _HTTP_CODES.get(exc.status_code, "error")

@@ -9,6 +9,7 @@ from litestar import Response, get
 from litestar.datastructures import State
 from sqlalchemy.exc import SQLAlchemyError
 
+from medvirkning.auth.access import OPEN
 from medvirkning.migrate import current_revision, head_revision
 
 
@@ -19,7 +20,7 @@ class HealthRead(msgspec.Struct, frozen=True):
     expected_migration: str | None
 
 
-@get("/health", summary="Helsesjekk", tags=["Drift"], cache_control=None)
+@get("/health", summary="Helsesjekk", tags=["Drift"], opt=OPEN)
 async def health(state: State) -> Response[HealthRead]:
     head = head_revision()
     try:

@@ -1,6 +1,9 @@
 """Every table, imported in one place so Alembic and the seed see the whole schema."""
 
+from medvirkning.audit import AuditEvent
+from medvirkning.auth.models import ApiToken, RoleGrant, SignInAttempt, SignInLink, UserSession
 from medvirkning.db import Base
+from medvirkning.mail.models import OutboxMessage
 from medvirkning.people.models import Group, Membership, Person
 from medvirkning.plan.models import Milestone, Phase, RiskFactor
 from medvirkning.region.models import Municipality, Organisation
@@ -9,14 +12,21 @@ from medvirkning.seed import SeedRecord
 metadata = Base.metadata
 
 __all__ = [
+    "ApiToken",
+    "AuditEvent",
     "Group",
     "Membership",
     "Milestone",
     "Municipality",
     "Organisation",
+    "OutboxMessage",
     "Person",
     "Phase",
     "RiskFactor",
+    "RoleGrant",
     "SeedRecord",
+    "SignInAttempt",
+    "SignInLink",
+    "UserSession",
     "metadata",
 ]

@@ -8,6 +8,7 @@ from litestar import get
 from litestar.response import Template
 from sqlalchemy import func, select
 
+from medvirkning.auth.access import EVERYONE, OPEN
 from medvirkning.db import Db
 from medvirkning.formats import OSLO
 from medvirkning.people.models import Group, Person
@@ -15,7 +16,7 @@ from medvirkning.plan.models import Milestone, Phase
 from medvirkning.region.models import Municipality
 
 
-@get("/", include_in_schema=False)
+@get("/", include_in_schema=False, opt=EVERYONE)
 async def home(db: Db) -> Template:
     async def count(model: type[Municipality | Person | Group]) -> int:
         stmt = select(func.count()).select_from(model).where(model.active.is_(True))
@@ -44,6 +45,6 @@ async def home(db: Db) -> Template:
     )
 
 
-@get("/tilgjengelighet", include_in_schema=False)
+@get("/tilgjengelighet", include_in_schema=False, opt=OPEN)
 async def accessibility_statement() -> Template:
     return Template("accessibility.html")

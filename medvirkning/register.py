@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from medvirkning.auth.access import ADMIN, ADMIN_AND_STEERING
 from medvirkning.db import Base
 from medvirkning.errors import Conflict, FieldError, InvalidInput, NotFound
 
@@ -73,6 +74,9 @@ class Register:
     filters: dict[str, InstrumentedAttribute[Any]] = field(default_factory=dict)
     deactivatable: bool = True
     label: Callable[[Any], str] = str
+    # Who may read and who may change the register (see medvirkning.auth.access).
+    read_access: dict[str, Any] = field(default_factory=lambda: ADMIN_AND_STEERING)
+    write_access: dict[str, Any] = field(default_factory=lambda: ADMIN)
 
 
 class ListQuery(msgspec.Struct, frozen=True, kw_only=True):

@@ -49,7 +49,12 @@ def api_router(register: Register) -> Router:
     )
     slug = register.slug.replace("-", "_")
 
-    @get("/", operation_id=f"{slug}_list", summary=f"Søk i {register.title.lower()}")
+    @get(
+        "/",
+        opt=register.read_access,
+        operation_id=f"{slug}_list",
+        summary=f"Søk i {register.title.lower()}",
+    )
     async def list_records(
         request: Request[Any, Any, Any],
         db: Db,
@@ -63,15 +68,30 @@ def api_router(register: Register) -> Router:
         items = [service.to_read(register, row) for row in rows]
         return page_type(items=items, total=total, limit=limit, offset=offset)
 
-    @get("/{record_id:int}", operation_id=f"{slug}_read", summary=f"Les {register.singular}")
+    @get(
+        "/{record_id:int}",
+        opt=register.read_access,
+        operation_id=f"{slug}_read",
+        summary=f"Les {register.singular}",
+    )
     async def read_record(db: Db, record_id: FromPath[int]) -> read_type:  # type: ignore[valid-type]
         return service.to_read(register, await service.get_record(db, register, record_id))
 
-    @post("/", operation_id=f"{slug}_create", summary=f"Opprett {register.singular}")
+    @post(
+        "/",
+        opt=register.write_access,
+        operation_id=f"{slug}_create",
+        summary=f"Opprett {register.singular}",
+    )
     async def create_record(db: Db, data: JSONBody[create_type]) -> read_type:  # type: ignore[valid-type]
         return service.to_read(register, await service.create_record(db, register, data))
 
-    @patch("/{record_id:int}", operation_id=f"{slug}_update", summary=f"Endre {register.singular}")
+    @patch(
+        "/{record_id:int}",
+        opt=register.write_access,
+        operation_id=f"{slug}_update",
+        summary=f"Endre {register.singular}",
+    )
     async def update_record(
         db: Db,
         record_id: FromPath[int],
@@ -85,6 +105,7 @@ def api_router(register: Register) -> Router:
 
         @post(
             "/{record_id:int}/deactivate",
+            opt=register.write_access,
             operation_id=f"{slug}_deactivate",
             summary=f"Deaktiver {register.singular}",
             status_code=200,
@@ -96,6 +117,7 @@ def api_router(register: Register) -> Router:
 
         @post(
             "/{record_id:int}/reactivate",
+            opt=register.write_access,
             operation_id=f"{slug}_reactivate",
             summary=f"Aktiver {register.singular} igjen",
             status_code=200,

@@ -85,7 +85,7 @@ def page_router(register: Register) -> Router:
             status_code=error.status_code if error else 200,
         )
 
-    @get("/", name=f"{register.slug}_list")
+    @get("/", name=f"{register.slug}_list", opt=register.read_access)
     async def list_page(
         request: Request[Any, Any, Any],
         db: Db,
@@ -112,7 +112,7 @@ def page_router(register: Register) -> Router:
             },
         )
 
-    @get("/new", name=f"{register.slug}_new")
+    @get("/new", name=f"{register.slug}_new", opt=register.write_access)
     async def new_page(request: Request[Any, Any, Any], db: Db) -> Template:
         # Defaults first; links may prefill a field, like a group's "add member" link.
         defaults = {
@@ -123,7 +123,7 @@ def page_router(register: Register) -> Router:
         given = {n: request.query_params[n] for n in names if n in request.query_params}
         return await form_page(db, None, defaults | given)
 
-    @post("/new", name=f"{register.slug}_create")
+    @post("/new", name=f"{register.slug}_create", opt=register.write_access)
     async def create(db: Db, data: URLEncodedBody[dict[str, Any]]) -> Template | Redirect:
         try:
             payload = struct_from_form(register.create, data, names)
@@ -133,14 +133,14 @@ def page_router(register: Register) -> Router:
             return await form_page(db, None, data, error)
         return Redirect(f"/admin/{register.slug}/{row.id}?saved=1", status_code=303)
 
-    @get("/{record_id:int}", name=f"{register.slug}_edit")
+    @get("/{record_id:int}", name=f"{register.slug}_edit", opt=register.read_access)
     async def edit_page(
         db: Db, record_id: FromPath[int], saved: FromQuery[bool] = False
     ) -> Template:
         row = await service.get_record(db, register, record_id)
         return await form_page(db, row, _record_values(register, row), saved=saved)
 
-    @post("/{record_id:int}", name=f"{register.slug}_update")
+    @post("/{record_id:int}", name=f"{register.slug}_update", opt=register.write_access)
     async def update(
         db: Db, record_id: FromPath[int], data: URLEncodedBody[dict[str, Any]]
     ) -> Template | Redirect:
@@ -157,7 +157,9 @@ def page_router(register: Register) -> Router:
     handlers: list[Any] = [list_page, new_page, create, edit_page, update]
     if register.deactivatable:
 
-        @post("/{record_id:int}/active", name=f"{register.slug}_set_active")
+        @post(
+            "/{record_id:int}/active", name=f"{register.slug}_set_active", opt=register.write_access
+        )
         async def set_active(
             db: Db, record_id: FromPath[int], data: URLEncodedBody[dict[str, Any]]
         ) -> Redirect:

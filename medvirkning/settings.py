@@ -33,6 +33,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     smtp_username: str = ""
     smtp_password: str = ""
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    session_idle_hours: float = 8.0
+    sign_in_link_minutes: int = 15
+    sign_in_limit_per_address: int = 5
+    sign_in_limit_per_client: int = 30
+    outbox_worker: bool = True
+    outbox_max_attempts: int = 8
+    outbox_retry_seconds: float = 30.0
+    outbox_poll_seconds: float = 5.0
+    outbox_batch_size: int = 100
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_base_url.startswith("https://")
 
     @property
     def is_sqlite(self) -> bool:

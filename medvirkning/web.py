@@ -13,29 +13,39 @@ import msgspec
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
+from medvirkning.auth.access import SIGNED_IN, Principal, is_allowed
+from medvirkning.auth.models import Role
 from medvirkning.choices import Choice
 from medvirkning.errors import FieldError, InvalidInput, translate_validation_message
 from medvirkning.formats import date_no, datetime_no, time_no
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
-# The register pages listed in the menu, in order: (slug, title).
-MENU = [
-    ("municipalities", "Kommuner"),
-    ("organisations", "Organisasjoner"),
-    ("people", "Personer"),
-    ("groups", "Grupper"),
-    ("phases", "Faser"),
-    ("milestones", "Milepæler"),
-    ("risk-factors", "Risikofaktorer"),
+# The menu: (address, title, who may see it), in order.
+MENU: list[tuple[str, str, Any]] = [
+    ("/admin/municipalities", "Kommuner", SIGNED_IN),
+    ("/admin/organisations", "Organisasjoner", SIGNED_IN),
+    ("/admin/people", "Personer", frozenset({Role.ADMIN})),
+    ("/admin/groups", "Grupper", frozenset({Role.ADMIN, Role.STEERING})),
+    ("/admin/phases", "Faser", SIGNED_IN),
+    ("/admin/milestones", "Milepæler", SIGNED_IN),
+    ("/admin/risk-factors", "Risikofaktorer", SIGNED_IN),
+    ("/admin/role-grants", "Roller", frozenset({Role.ADMIN})),
+    ("/admin/audit", "Revisjonslogg", frozenset({Role.ADMIN})),
+    ("/admin/outbox", "E-post", frozenset({Role.ADMIN})),
+    ("/admin/api-tokens", "API-nøkler", frozenset({Role.ADMIN})),
 ]
+
+
+def menu_for(user: Principal | None) -> list[tuple[str, str]]:
+    return [(href, title) for href, title, rule in MENU if user and is_allowed(rule, user)]
 
 
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:
     def configure(engine: JinjaTemplateEngine) -> None:
         env = engine.engine
         env.filters.update(date_no=date_no, time_no=time_no, datetime_no=datetime_no)
-        env.globals.update(menu=MENU)
+        env.globals.update(menu_for=menu_for)
         env.autoescape = True
 
     return TemplateConfig(

@@ -20,9 +20,11 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from medvirkning.app import create_app
+from medvirkning.auth.models import Role
 from medvirkning.db import create_engine
 from medvirkning.migrate import upgrade
 from medvirkning.settings import Settings, load_settings
+from tests.support import sign_in_as
 
 POSTGRES_URL = os.environ.get("MEDVIRKNING_TEST_POSTGRES_URL", "")
 REQUIRE_POSTGRES = os.environ.get("MEDVIRKNING_TEST_REQUIRE_POSTGRES") == "1"
@@ -142,9 +144,17 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:
+async def anonymous(settings: Settings) -> AsyncIterator[AsyncTestClient]:
+    """The real app, with nobody signed in."""
     async with AsyncTestClient(app=create_app(settings)) as test_client:
         yield test_client
+
+
+@pytest.fixture
+async def client(anonymous: AsyncTestClient) -> AsyncTestClient:
+    """The real app, with the project leader (an admin) signed in."""
+    await sign_in_as(anonymous, Role.ADMIN, email="prosjektleder@kongsbergregionen.no")
+    return anonymous
 
 
 CHROMIUM = os.environ.get("MEDVIRKNING_TEST_CHROMIUM") or (

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.support import find_id, total
+from tests.support import find_id, post_form, total
 
 
 def field_error(html: str, field: str) -> str:
@@ -32,7 +32,7 @@ def field_value(html: str, field: str) -> str:
             "risk-factors",
             ["Manglende forankring", "Kommunene setter av tilstrekkelige interne ressurser"],
         ),
-        ("people", ["0 treff"]),
+        ("people", ["1 treff", "prosjektleder@kongsbergregionen.no"]),
         ("groups", ["0 treff"]),
     ],
 )
@@ -61,9 +61,10 @@ async def test_search_on_the_list_page(client):
 
 async def test_creating_a_person_through_the_form(client):
     kongsberg = await find_id(client, "municipalities", q="Kongsberg")
-    response = await client.post(
+    response = await post_form(
+        client,
         "/admin/people/new",
-        data={
+        {
             "name": "Kari Nordmann",
             "email": "kari@kongsberg.kommune.no",
             "municipality_id": str(kongsberg),
@@ -78,15 +79,16 @@ async def test_creating_a_person_through_the_form(client):
     page = await client.get(response.headers["location"])
     assert "Endringene er lagret" in page.text
     assert field_value(page.text, "email") == "kari@kongsberg.kommune.no"
-    assert await total(client, "people") == 1
+    assert await total(client, "people") == 2  # with the signed-in project leader
 
 
 async def test_a_bad_form_shows_every_error_beside_its_field_keeps_the_input_and_writes_nothing(
     client,
 ):
-    response = await client.post(
+    response = await post_form(
+        client,
         "/admin/people/new",
-        data={
+        {
             "name": "Kari Nordmann",
             "email": "kari-at-kongsberg",
             "municipality_id": "",
@@ -102,23 +104,25 @@ async def test_a_bad_form_shows_every_error_beside_its_field_keeps_the_input_and
     assert field_value(response.text, "name") == "Kari Nordmann"
     assert 'aria-invalid="true"' in response.text
     assert "ds-error-summary" in response.text
-    assert await total(client, "people") == 0
+    assert await total(client, "people") == 1  # only the signed-in project leader
 
 
 async def test_a_rule_broken_in_a_form_is_shown_beside_the_field(client):
-    response = await client.post(
+    response = await post_form(
+        client,
         "/admin/people/new",
-        data={"name": "Kari", "email": "kari@kongsberg.kommune.no", "language_form": "bokmal"},
+        {"name": "Kari", "email": "kari@kongsberg.kommune.no", "language_form": "bokmal"},
     )
     assert response.status_code == 422
     assert "kommunen eller organisasjonen" in field_error(response.text, "municipality_id")
-    assert await total(client, "people") == 0
+    assert await total(client, "people") == 1  # only the signed-in project leader
 
 
 async def test_a_duplicate_in_a_form_is_409_with_the_field_marked(client):
-    response = await client.post(
+    response = await post_form(
+        client,
         "/admin/municipalities/new",
-        data={"number": "3303", "name": "Kopi", "language_form": "bokmal"},
+        {"number": "3303", "name": "Kopi", "language_form": "bokmal"},
     )
     assert response.status_code == 409
     assert "kommunenummeret" in field_error(response.text, "number")
@@ -127,17 +131,19 @@ async def test_a_duplicate_in_a_form_is_409_with_the_field_marked(client):
 
 async def test_editing_through_the_form_and_a_bad_edit_changes_nothing(client):
     tinn = await find_id(client, "municipalities", q="Tinn")
-    bad = await client.post(
+    bad = await post_form(
+        client,
         f"/admin/municipalities/{tinn}",
-        data={"number": "12", "name": "Tinn", "language_form": "neutral"},
+        {"number": "12", "name": "Tinn", "language_form": "neutral"},
     )
     assert bad.status_code == 422
     assert "fire sifre" in field_error(bad.text, "number")
     assert field_value(bad.text, "number") == "12"
     assert (await client.get(f"/api/municipalities/{tinn}")).json()["number"] == "4026"
-    good = await client.post(
+    good = await post_form(
+        client,
         f"/admin/municipalities/{tinn}",
-        data={"number": "4026", "name": "Tinn", "language_form": "nynorsk"},
+        {"number": "4026", "name": "Tinn", "language_form": "nynorsk"},
         follow_redirects=False,
     )
     assert good.status_code == 303
@@ -146,8 +152,11 @@ async def test_editing_through_the_form_and_a_bad_edit_changes_nothing(client):
 
 async def test_deactivating_and_reactivating_from_the_page(client):
     rollag = await find_id(client, "municipalities", q="Rollag")
-    response = await client.post(
-        f"/admin/municipalities/{rollag}/active", data={"active": "false"}, follow_redirects=False
+    response = await post_form(
+        client,
+        f"/admin/municipalities/{rollag}/active",
+        {"active": "false"},
+        follow_redirects=False,
     )
     assert response.status_code == 303
     page = await client.get(f"/admin/municipalities/{rollag}")
@@ -158,7 +167,7 @@ async def test_deactivating_and_reactivating_from_the_page(client):
     listing = await client.get("/admin/municipalities", params={"include_inactive": "true"})
     assert "Rollag" in listing.text
     assert "Deaktivert" in listing.text
-    await client.post(f"/admin/municipalities/{rollag}/active", data={"active": "true"})
+    await post_form(client, f"/admin/municipalities/{rollag}/active", {"active": "true"})
     assert (await client.get(f"/api/municipalities/{rollag}")).json()["active"] is True
 
 
@@ -184,9 +193,10 @@ async def test_membership_form_rejects_an_end_before_the_start(client):
         "/api/people",
         json={"name": "Per", "email": "per@kongsberg.kommune.no", "municipality_id": kongsberg},
     )
-    response = await client.post(
+    response = await post_form(
+        client,
         "/admin/memberships/new",
-        data={
+        {
             "group_id": str(group.json()["id"]),
             "person_id": str(person.json()["id"]),
             "role": "member",

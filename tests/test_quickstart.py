@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 import re
 import shutil
@@ -85,11 +87,38 @@ def stop(process: subprocess.Popen[str]) -> str:
     return out
 
 
-def counts(base: str) -> dict[str, int]:
+def counts(browser: httpx.Client) -> dict[str, int]:
     return {
-        slug: httpx.get(f"{base}/api/{slug}", params={"include_inactive": True}).json()["total"]
+        slug: browser.get(f"/api/{slug}", params={"include_inactive": True}).json()["total"]
         for slug in ["municipalities", "organisations", "phases", "milestones", "risk-factors"]
     }
+
+
+def sign_in_link(mail_folder: Path) -> str:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        for path in mail_folder.glob("*.eml"):
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+            if match := re.search(r"(http://\S+/logg-inn/\S+)", text):
+                return match.group(1)
+        time.sleep(0.2)
+    raise AssertionError("no sign-in e-mail in the mail folder")
+
+
+def sign_in(base: str, mail_folder: Path, address: str) -> httpx.Client:
+    """As a person does: ask for a link, open the e-mail, follow the link, press the button."""
+    browser = httpx.Client(base_url=base, timeout=10)
+    browser.get("/logg-inn")
+    asked = browser.post(
+        "/logg-inn", data={"email": address, "_csrf_token": browser.cookies["csrftoken"]}
+    )
+    assert "Sjekk e-posten din" in asked.text
+    link = sign_in_link(mail_folder)
+    assert "Logg inn" in browser.get(link).text
+    used = browser.post(link, data={"_csrf_token": browser.cookies["csrftoken"]})
+    assert used.status_code == 303
+    return browser
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git to list the files")
@@ -104,12 +133,30 @@ def test_first_command_serves_the_seeded_registers_and_a_restart_loads_nothing_t
     first = start(run_command, copy, port)
     try:
         wait_healthy(first, base)
-        seeded = counts(base)
-        page = httpx.get(f"{base}/admin/municipalities")
+        made = subprocess.run(
+            [
+                ".venv/bin/medvirkning",
+                "create-admin",
+                "--name",
+                "Pia Prosjektleder",
+                "--email",
+                "pia@kongsbergregionen.no",
+            ],
+            cwd=copy,
+            capture_output=True,
+            text=True,
+            check=True,
+            env={k: v for k, v in os.environ.items() if not k.startswith("MEDVIRKNING_")},
+        )
+        assert "is now an admin" in made.stdout
+        browser = sign_in(base, copy / "data" / "mail", "pia@kongsbergregionen.no")
+        seeded = counts(browser)
+        page = browser.get("/admin/municipalities")
         assert "Hjartdal" in page.text
         assert "Rollag" in page.text
     finally:
         out = stop(first)
+    assert "create-admin" in out  # it told the newcomer how to get in
     assert seeded["municipalities"] == 8
     assert seeded["phases"] == 3
     assert seeded["risk-factors"] == 5
@@ -120,8 +167,10 @@ def test_first_command_serves_the_seeded_registers_and_a_restart_loads_nothing_t
     second = start(run_command, copy, port)
     try:
         wait_healthy(second, base)
-        again = counts(base)
+        again = counts(browser)  # the session survives a restart
     finally:
         out = stop(second)
+    browser.close()
     assert "0 seed records loaded" in out
+    assert "/logg-inn" in out
     assert again == seeded

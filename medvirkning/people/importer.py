@@ -15,6 +15,7 @@ import msgspec
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from medvirkning.audit import record_bulk_create
 from medvirkning.errors import FieldError, InvalidInput
 from medvirkning.people.models import Person
 from medvirkning.people.schemas import PersonCreate
@@ -128,7 +129,10 @@ async def import_people(
     if problems and not skip_bad_lines:
         raise ImportFailed(problems)
     if people:
-        await db.execute(insert(Person), people)
+        ids = await db.scalars(
+            insert(Person).returning(Person.id, sort_by_parameter_order=True), people
+        )
+        await record_bulk_create(db, Person.__tablename__, list(zip(ids, people, strict=True)))
     return len(people), problems
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from medvirkning.auth.access import ADMIN
 from medvirkning.errors import FieldError
 from medvirkning.formats import date_no
 from medvirkning.people.models import Group, Membership, Person
@@ -143,6 +144,7 @@ PEOPLE = Register(
             "email", "Det finnes allerede en person med denne e-postadressen.", ignore_case=True
         ),
     ),
+    read_access=ADMIN,  # e-mail addresses are personal data
     filters={
         "municipality_id": Person.municipality_id,
         "organisation_id": Person.organisation_id,

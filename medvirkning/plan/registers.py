@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from medvirkning.auth.access import EVERYONE
 from medvirkning.errors import FieldError
 from medvirkning.formats import date_no
 from medvirkning.plan.models import Milestone, Phase, RiskFactor
@@ -64,6 +65,7 @@ PHASES = Register(
     ),
     rules=(_phase_dates,),
     unique=(Unique("number", "Det finnes allerede en fase med dette nummeret."),),
+    read_access=EVERYONE,
     label=lambda p: f"Fase {p.number}: {p.name}",
 )
 
@@ -90,6 +92,7 @@ MILESTONES = Register(
     ),
     rules=(_milestone_phase,),
     filters={"phase_id": Milestone.phase_id},
+    read_access=EVERYONE,
     label=lambda m: m.name,
 )
 
@@ -114,5 +117,6 @@ RISK_FACTORS = Register(
         FormField("follow_up", "Oppfølging", kind="textarea"),
     ),
     unique=(Unique("number", "Det finnes allerede en risikofaktor med dette nummeret."),),
+    read_access=EVERYONE,
     label=lambda r: f"{r.number}. {r.risk}",
 )

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from medvirkning.auth.access import EVERYONE
 from medvirkning.errors import FieldError
 from medvirkning.region.models import Municipality, Organisation, OrganisationKind
 from medvirkning.region.schemas import (
@@ -103,6 +104,7 @@ MUNICIPALITIES = Register(
         Unique("number", "Det finnes allerede en kommune med dette kommunenummeret."),
         Unique("name", "Det finnes allerede en kommune med dette navnet.", ignore_case=True),
     ),
+    read_access=EVERYONE,
     label=lambda m: m.name,
 )
 
@@ -139,5 +141,6 @@ ORGANISATIONS = Register(
         Unique("name", "Det finnes allerede en organisasjon med dette navnet.", ignore_case=True),
     ),
     filters={"kind": Organisation.kind},
+    read_access=EVERYONE,
     label=lambda o: o.name,
 )

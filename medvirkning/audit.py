@@ -1,0 +1,145 @@
+"""The audit log: every change to a record, with who made it, appended in the same
+transaction as the change.
+
+One SQLAlchemy hook writes it for every flush, so no service can forget it. A model opts
+out with `__audit__ = False` (sessions, links, the outbox); a column with
+`info={"audit": False}` is never written to the log (token hashes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, event, insert, inspect
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from medvirkning.db import Base, utcnow
+
+QUIET_COLUMNS = {"created_at", "updated_at"}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes the changes of a transaction, as the log shall name them."""
+
+    label: str
+    person_id: int | None = None
+
+
+SYSTEM = Actor("system")
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_event"
+    __audit__ = False
+    __table_args__ = (Index("ix_audit_event_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    actor_label: Mapped[str] = mapped_column(String(300))
+    action: Mapped[str] = mapped_column(String(40))
+    entity: Mapped[str] = mapped_column(String(60))
+    entity_id: Mapped[int | None]
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+def act_as(session: Session | Any, actor: Actor) -> None:
+    """Name the actor of the changes made through this session (sync or async)."""
+    getattr(session, "sync_session", session).info["actor"] = actor
+
+
+def plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _audited_columns(obj: Any) -> list[str]:
+    return [
+        column.key
+        for column in inspect(type(obj)).column_attrs
+        if column.key not in QUIET_COLUMNS and column.columns[0].info.get("audit", True)
+    ]
+
+
+def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    state = inspect(obj)
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for key in _audited_columns(obj):
+        history = state.attrs[key].history
+        if history.has_changes() and history.deleted:
+            old, new = history.deleted[0], getattr(obj, key)
+            if old != new:
+                before[key], after[key] = plain(old), plain(new)
+    return before, after
+
+
+def _action(before: dict[str, Any], after: dict[str, Any]) -> str:
+    if set(after) == {"active"}:
+        return "reactivate" if after["active"] else "deactivate"
+    return "update"
+
+
+def event_row(actor: Actor, action: str, obj: Any, before: Any, after: Any) -> dict[str, Any]:
+    return {
+        "at": utcnow(),
+        "actor_person_id": actor.person_id,
+        "actor_label": actor.label,
+        "action": action,
+        "entity": obj.__tablename__,
+        "entity_id": getattr(obj, "id", None),
+        "before": before,
+        "after": after,
+    }
+
+
+async def record_bulk_create(
+    db: Any, entity: str, created: list[tuple[int, dict[str, Any]]]
+) -> None:
+    """Audit rows inserted in bulk, past the ORM (the flush hook does not see them)."""
+    actor: Actor = db.sync_session.info.get("actor", SYSTEM)
+    now = utcnow()
+    rows = [
+        {
+            "at": now,
+            "actor_person_id": actor.person_id,
+            "actor_label": actor.label,
+            "action": "create",
+            "entity": entity,
+            "entity_id": record_id,
+            "before": None,
+            "after": {k: plain(v) for k, v in values.items()},
+        }
+        for record_id, values in created
+    ]
+    if rows:
+        await db.execute(insert(AuditEvent), rows)
+
+
+@event.listens_for(Session, "after_flush")
+def _record(session: Session, _context: Any) -> None:
+    actor: Actor = session.info.get("actor", SYSTEM)
+    rows = []
+    for obj in session.new:
+        if getattr(obj, "__audit__", True):
+            after = {k: plain(getattr(obj, k)) for k in _audited_columns(obj)}
+            rows.append(event_row(actor, "create", obj, None, after))
+    for obj in session.dirty:
+        if getattr(obj, "__audit__", True) and session.is_modified(obj):
+            before, after = _changes(obj)
+            if after:
+                rows.append(event_row(actor, _action(before, after), obj, before, after))
+    for obj in session.deleted:
+        if getattr(obj, "__audit__", True):
+            before = {k: plain(getattr(obj, k)) for k in _audited_columns(obj)}
+            rows.append(event_row(actor, "delete", obj, before, None))
+    if rows:
+        session.connection().execute(insert(AuditEvent), rows)

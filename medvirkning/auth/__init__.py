@@ -1,0 +1,1 @@
+"""Sign-in by e-mail link, sessions, roles with scopes, API tokens, and the access rules."""

@@ -1,0 +1,32 @@
+"""Finds who makes each request: a session cookie or an API token (Authorization: Bearer)."""
+
+from __future__ import annotations
+
+from litestar.connection import ASGIConnection
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from medvirkning.auth.services import session_principal, token_principal
+
+SESSION_COOKIE = "medvirkning_session"
+
+
+class AuthenticationMiddleware(ASGIMiddleware):
+    @staticmethod
+    def should_bypass_for_scope(scope: Scope) -> bool:
+        return scope["path"].startswith("/static/") or scope["path"] == "/health"
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        connection: ASGIConnection = ASGIConnection(scope)
+        state = scope["litestar_app"].state
+        authorization = connection.headers.get("authorization", "")
+        cookie = connection.cookies.get(SESSION_COOKIE)
+        principal = None
+        if authorization.lower().startswith("bearer ") or cookie:
+            async with state.sessionmaker() as db, db.begin():
+                if authorization.lower().startswith("bearer "):
+                    principal = await token_principal(db, authorization[7:].strip())
+                elif cookie:
+                    principal = await session_principal(db, state.settings, cookie)
+        scope["user"] = principal
+        await next_app(scope, receive, send)
