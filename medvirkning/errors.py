@@ -134,9 +134,10 @@ def from_validation_exception(exc: ValidationException) -> BadRequest:
 
 
 def wants_json(request: Request[Any, Any, Any]) -> bool:
-    if request.url.path.startswith("/api/") or request.url.path == "/health":
+    if request.url.path.startswith(("/api/", "/schema")) or request.url.path == "/health":
         return True
-    return "text/html" not in request.headers.get("accept", "")
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
 
 
 def handle_app_error(request: Request[Any, Any, Any], exc: AppError) -> Response[Any]:

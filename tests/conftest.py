@@ -7,15 +7,20 @@ filled once per session: a file copy on SQLite, `CREATE DATABASE … TEMPLATE` o
 from __future__ import annotations
 
 import asyncio
+import email
+import email.message
+import email.policy
 import itertools
 import os
 import shutil
+import threading
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
@@ -210,3 +215,88 @@ async def browser() -> AsyncIterator[Any]:
         chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield chromium
         await chromium.close()
+
+
+class Mailbox:
+    """What a real SMTP server (aiosmtpd) received."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self._lock:
+            self.messages.append(message)  # type: ignore[arg-type]
+        return "250 OK"
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        with self._lock:
+            return [m for m in self.messages if m["To"] == address]
+
+    async def wait_for(self, count: int) -> list[email.message.EmailMessage]:
+        """At least `count` messages, within 15 seconds."""
+        try:
+            async with asyncio.timeout(15):
+                # The server's thread fills the list; polling is the simple bridge.
+                while len(self.messages) < count:  # noqa: ASYNC110
+                    await asyncio.sleep(0.05)
+        except TimeoutError:
+            raise AssertionError(f"{len(self.messages)} of {count} messages arrived") from None
+        return list(self.messages)
+
+
+class SmtpServer:
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.mailbox = Mailbox()
+        self._controller: Any = None
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self._controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller:
+            self._controller.stop()
+            self._controller = None
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server on a free port, running; tests may stop and start it."""
+    server = SmtpServer(free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp_settings(settings: Settings, smtp: SmtpServer) -> Settings:
+    """The settings, sending through the test's SMTP server, retrying fast."""
+    return msgspec.structs.replace(
+        settings,
+        mail_backend="smtp",
+        smtp_host="127.0.0.1",
+        smtp_port=smtp.port,
+        smtp_security="none",
+        outbox_poll_seconds=0.1,
+        outbox_retry_seconds=0.05,
+    )
+
+
+@pytest.fixture
+async def mail_client(smtp_settings: Settings) -> AsyncIterator[AsyncTestClient]:
+    """The real app sending through the test's SMTP server, nobody signed in."""
+    async with AsyncTestClient(app=create_app(smtp_settings)) as test_client:
+        yield test_client

@@ -101,7 +101,11 @@ async def request_sign_in_link(
     )
     token = new_secret()
     expires_at = now + timedelta(minutes=settings.sign_in_link_minutes)
-    db.add(SignInLink(person_id=person.id, token_hash=hashed(token), expires_at=expires_at))
+    db.add(
+        SignInLink(
+            person_id=person.id, token_hash=hashed(token), created_at=now, expires_at=expires_at
+        )
+    )
     message = compose(
         settings,
         person.email,
