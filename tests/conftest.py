@@ -129,6 +129,8 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite+aiosqlite:///{path}"
         return
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL is not running (python -m tests starts it)")
     request.config._postgres_tests_run = getattr(request.config, "_postgres_tests_run", 0) + 1  # type: ignore[attr-defined]
     template = request.getfixturevalue("postgres_template")
     name = f"test_{_worker()}_{next(_database_numbers)}"
@@ -144,6 +146,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
             "MEDVIRKNING_DATA_DIR": str(tmp_path / "data"),
             "MEDVIRKNING_DATABASE_URL": database_url,
             "MEDVIRKNING_LOG_LEVEL": "warning",
+            # Tests that deliver mail say so (smtp_settings) or drive the worker themselves.
+            "MEDVIRKNING_OUTBOX_WORKER": "false",
         }
     )
 
@@ -290,6 +294,7 @@ def smtp_settings(settings: Settings, smtp: SmtpServer) -> Settings:
         smtp_host="127.0.0.1",
         smtp_port=smtp.port,
         smtp_security="none",
+        outbox_worker=True,
         outbox_poll_seconds=0.1,
         outbox_retry_seconds=0.05,
     )

@@ -1,0 +1,254 @@
+"""The outbox against a real SMTP server: nothing lost while SMTP is down, nothing sent twice,
+several workers sharing one database, failures shown to admins."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+from collections import Counter
+from datetime import timedelta
+
+import msgspec
+import pytest
+from sqlalchemy import func, select, update
+
+from medvirkning.db import create_engine, create_sessionmaker, utcnow
+from medvirkning.mail.models import OutboxMessage, OutboxStatus
+from medvirkning.mail.outbox import compose, enqueue
+from medvirkning.mail.worker import (
+    Claimed,
+    FolderBackend,
+    backend_for,
+    claim,
+    deliver_due,
+    run_worker,
+)
+from tests.conftest import SmtpServer, free_port
+
+
+async def queue(settings, count: int, start: int = 0) -> list[str]:
+    """`count` messages in the outbox, as the service writes them; their Message-IDs."""
+    engine = create_engine(settings.database_url)
+    ids = []
+    try:
+        async with create_sessionmaker(engine)() as db, db.begin():
+            for n in range(start, start + count):
+                message = compose(
+                    settings,
+                    f"ansatt{n}@kommune.no",
+                    f"Melding {n}",
+                    "sign_in",
+                    {
+                        "name": f"Ansatt {n}",
+                        "link": "http://x/",
+                        "minutes": 15,
+                        "expires_at": utcnow(),
+                    },
+                )
+                ids.append(enqueue(db, message, kind="test").message_id)
+    finally:
+        await engine.dispose()
+    return ids
+
+
+async def deliver_all(settings, rounds: int = 400) -> None:
+    """Run the worker's delivery until nothing is due or waiting."""
+    engine = create_engine(settings.database_url)
+    sessions = create_sessionmaker(engine)
+    try:
+        backend = backend_for(settings)
+        for _ in range(rounds):
+            await deliver_due(sessions, backend, settings)
+            async with sessions() as db:
+                left = await db.scalar(
+                    select(func.count())
+                    .select_from(OutboxMessage)
+                    .where(OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]))
+                )
+            if not left:
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"{left} messages still waiting")
+    finally:
+        await engine.dispose()
+
+
+async def statuses(settings) -> Counter[str]:
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine)() as db:
+            rows = await db.execute(
+                select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+            )
+            return Counter({status.value: count for status, count in rows})
+    finally:
+        await engine.dispose()
+
+
+def offline_settings(settings, port: int, **changes):
+    return msgspec.structs.replace(
+        settings,
+        mail_backend="smtp",
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_security="none",
+        outbox_retry_seconds=0.01,
+        outbox_worker=False,
+        **changes,
+    )
+
+
+async def test_smtp_down_while_200_are_queued_loses_none_and_doubles_none(settings):
+    server = SmtpServer(free_port())  # not started: SMTP is down
+    settings = offline_settings(settings, server.port)
+    sent_ids = await queue(settings, 200)
+
+    engine = create_engine(settings.database_url)
+    sessions = create_sessionmaker(engine)
+    for _ in range(3):  # the worker tries while SMTP is down
+        await deliver_due(sessions, backend_for(settings), settings)
+        async with sessions() as db:
+            await db.execute(update(OutboxMessage).values(next_attempt_at=utcnow()))
+            await db.commit()
+    await engine.dispose()
+    waiting = await statuses(settings)
+    assert waiting == {"pending": 200}
+
+    server.start()  # SMTP is back
+    try:
+        await deliver_all(settings)
+        received = await server.mailbox.wait_for(200)
+    finally:
+        server.stop()
+    message_ids = [m["Message-ID"] for m in received]
+    assert len(message_ids) == 200
+    assert sorted(message_ids) == sorted(sent_ids)
+    assert await statuses(settings) == {"sent": 200}
+
+
+async def test_a_message_that_keeps_failing_is_marked_failed_and_shown_to_admins(settings, client):
+    server = SmtpServer(free_port())
+    settings = offline_settings(settings, server.port, outbox_max_attempts=3)
+    await queue(settings, 1)
+    engine = create_engine(settings.database_url)
+    sessions = create_sessionmaker(engine)
+    for _ in range(3):
+        await deliver_due(sessions, backend_for(settings), settings)
+        async with sessions() as db:
+            await db.execute(update(OutboxMessage).values(next_attempt_at=utcnow()))
+            await db.commit()
+    await engine.dispose()
+    assert await statuses(settings) == {"failed": 1}
+
+    failed = (await client.get("/api/outbox", params={"status": "failed"})).json()
+    assert len(failed) == 1
+    assert failed[0]["attempts"] == 3
+    assert "Connect" in failed[0]["last_error"] or "refused" in failed[0]["last_error"].lower()
+    page = await client.get("/admin/outbox")
+    assert "kunne ikke sendes" in page.text
+    assert "ansatt0@kommune.no" in page.text
+
+    retried = await client.post(f"/api/outbox/{failed[0]['id']}/retry")
+    assert retried.json()["status"] == "pending"
+    server.start()
+    try:
+        await deliver_all(settings)
+        assert len(await server.mailbox.wait_for(1)) == 1
+    finally:
+        server.stop()
+    assert await statuses(settings) == {"sent": 1}
+
+
+async def test_only_a_failed_message_can_be_sent_again(settings, client):
+    await queue(settings, 1)
+    message = (await client.get("/api/outbox")).json()[0]
+    response = await client.post(f"/api/outbox/{message['id']}/retry")
+    assert response.status_code == 409
+
+
+async def test_a_worker_that_dies_after_sending_resends_the_same_message(settings, smtp):
+    """The documented window: SMTP accepted, the worker died before recording it."""
+    settings = offline_settings(settings, smtp.port)
+    [message_id] = await queue(settings, 1)
+    engine = create_engine(settings.database_url)
+    sessions = create_sessionmaker(engine)
+    async with sessions() as db:
+        [claimed] = await claim(db, 10)
+    connection = await backend_for(settings).connect()
+    await connection.send(claimed)  # accepted by the server ...
+    await connection.close()  # ... and the worker dies here, before marking it sent.
+    async with sessions() as db, db.begin():
+        await db.execute(update(OutboxMessage).values(locked_until=utcnow() - timedelta(seconds=1)))
+    await engine.dispose()
+
+    await deliver_all(settings)
+    received = await smtp.mailbox.wait_for(2)
+    assert [m["Message-ID"] for m in received] == [message_id, message_id]
+    assert received[0].as_bytes() == received[1].as_bytes()
+    assert await statuses(settings) == {"sent": 1}
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+async def test_two_workers_on_one_database_deliver_1000_messages_exactly_once(
+    settings, smtp, database_url
+):
+    settings = offline_settings(settings, smtp.port, outbox_batch_size=25, outbox_poll_seconds=0.05)
+    sent_ids = await queue(settings, 1000)
+    stop = asyncio.Event()
+    engines = [create_engine(settings.database_url) for _ in range(2)]
+    workers = [
+        asyncio.create_task(run_worker(create_sessionmaker(engine), settings, stop))
+        for engine in engines
+    ]
+    try:
+        received = await smtp.mailbox.wait_for(1000)
+        await asyncio.sleep(0.5)  # time for a double to show up, if there were one
+    finally:
+        stop.set()
+        await asyncio.gather(*workers)
+        for engine in engines:
+            await engine.dispose()
+    counts = Counter(m["Message-ID"] for m in smtp.mailbox.messages)
+    assert len(smtp.mailbox.messages) == 1000
+    assert set(counts) == set(sent_ids)
+    assert max(counts.values()) == 1
+    assert await statuses(settings) == {"sent": 1000}
+    del received
+
+
+async def test_folder_backend_writes_eml_files_a_person_can_open(settings, tmp_path):
+    settings = msgspec.structs.replace(settings, mail_folder=tmp_path / "mail", outbox_worker=False)
+    [message_id] = await queue(settings, 1)
+    await deliver_all(settings)
+    [path] = (tmp_path / "mail").glob("*.eml")
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert message["Message-ID"] == message_id
+    assert message.get_body(("plain",)).get_content().startswith("Hei Ansatt 0")
+    assert message.get_body(("html",)) is not None
+    # Sending the same message again leaves one file, not two.
+    engine = create_engine(settings.database_url)
+    async with create_sessionmaker(engine)() as db:
+        row = await db.scalar(select(OutboxMessage))
+    await engine.dispose()
+    backend = await FolderBackend(tmp_path / "mail").connect()
+    await backend.send(Claimed(row.id, row.message_id, row.recipient, path.read_bytes(), 1))
+    assert len(list((tmp_path / "mail").glob("*.eml"))) == 1
+
+
+async def test_mail_is_norwegian_with_a_text_and_an_html_part(settings):
+    message = compose(
+        settings,
+        "kari@kommune.no",
+        "Lenke for å logge inn i Medvirkning",
+        "sign_in",
+        {"name": "Kari", "link": "http://x/logg-inn/abc", "minutes": 15, "expires_at": utcnow()},
+    )
+    parsed = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
+    assert parsed["Subject"] == "Lenke for å logge inn i Medvirkning"
+    assert parsed.get_content_type() == "multipart/alternative"
+    text = parsed.get_body(("plain",)).get_content()
+    html = parsed.get_body(("html",)).get_content()
+    assert "Lenken virker én gang og er gyldig i 15 minutter" in text
+    assert '<html lang="nb">' in html
+    assert 'href="http://x/logg-inn/abc"' in html
