@@ -115,3 +115,22 @@ async def test_registering_a_person_works_without_javascript(signed_in, live_ser
     assert "Endringene er lagret" in await page.locator("main").inner_text()
     await page.goto(live_server + "/admin/people?q=Synnøve")
     assert "Hjartdal" in await page.locator("table").inner_text()
+
+
+async def test_the_sign_in_page_meets_wcag_on_a_phone_for_someone_not_signed_in(
+    browser, live_server
+):
+    context = await browser.new_context(viewport=PHONE, locale="nb-NO")
+    page = await context.new_page()
+    await page.goto(live_server + "/admin/people")
+    assert page.url == live_server + "/logg-inn"
+    assert await violations(page) == []
+    await page.fill("#email", "feil")
+    await page.click("main button[type=submit]")
+    assert "Skriv e-postadressen din" in await page.locator("#email-error").inner_text()
+    assert await violations(page) == []
+    await page.fill("#email", "noen@kommune.no")
+    await page.click("main button[type=submit]")
+    assert "Sjekk e-posten din" in await page.locator("h1").inner_text()
+    assert await violations(page) == []
+    await context.close()

@@ -252,3 +252,34 @@ async def test_mail_is_norwegian_with_a_text_and_an_html_part(settings):
     assert "Lenken virker én gang og er gyldig i 15 minutter" in text
     assert '<html lang="nb">' in html
     assert 'href="http://x/logg-inn/abc"' in html
+
+
+async def test_the_worker_command_sends_on_its_own_and_stops_on_sigterm(settings, tmp_path):
+    import os
+    import signal
+    import sys
+
+    await queue(settings, 3)
+    env = os.environ | {
+        "MEDVIRKNING_DATABASE_URL": settings.database_url,
+        "MEDVIRKNING_DATA_DIR": str(settings.data_dir),
+        "MEDVIRKNING_MAIL_FOLDER": str(tmp_path / "ut"),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "medvirkning",
+        "worker",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        async with asyncio.timeout(30):
+            while len(list((tmp_path / "ut").glob("*.eml"))) < 3:  # noqa: ASYNC110
+                await asyncio.sleep(0.1)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, _ = await process.communicate()
+    assert process.returncode == 0, out.decode()
+    assert await statuses(settings) == {"sent": 3}
