@@ -180,7 +180,9 @@ def main(argv: list[str]) -> int:
             "MEDVIRKNING_TEST_CHROMIUM": CHROMIUM if browser else "",
             "MEDVIRKNING_TEST_REQUIRE_BROWSER": "1" if required else "0",
         }
-        code = run(sys.executable, "-m", "pytest", *pytest_args, env=env)
+        # Two processes for the two cores, unless the caller chose (-n 0 runs in one).
+        parallel = [] if any(a.startswith("-n") for a in pytest_args) else ["-n", "2"]
+        code = run(sys.executable, "-m", "pytest", *parallel, *pytest_args, env=env)
     if code == 5:
         say("pytest collected no tests: that is a failure.")
         return 1

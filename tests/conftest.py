@@ -51,12 +51,22 @@ def pytest_report_header() -> str:
     return "databases: SQLite only — the PostgreSQL half is NOT run (see README: Tests)"
 
 
+_postgres_passed: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    # Seen in the main process also when xdist runs the tests in workers.
+    if report.when == "call" and report.passed and "postgresql" in report.nodeid:
+        _postgres_passed.append(report.nodeid)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # A required PostgreSQL half that ran no test must not pass as success.
-    ran = getattr(session.config, "_postgres_tests_run", 0)
-    if REQUIRE_POSTGRES and exitstatus == 0 and ran == 0 and session.testscollected:
+    if hasattr(session.config, "workerinput"):
+        return  # an xdist worker: the main process decides
+    if REQUIRE_POSTGRES and exitstatus == 0 and not _postgres_passed and session.testscollected:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
-        print("\nPostgreSQL was required, but no test ran against it.")
+        print("\nPostgreSQL was required, but no test passed against it.")
 
 
 def _pg_dsn(database: str) -> str:
@@ -131,7 +141,6 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         return
     if not POSTGRES_URL:
         pytest.skip("PostgreSQL is not running (python -m tests starts it)")
-    request.config._postgres_tests_run = getattr(request.config, "_postgres_tests_run", 0) + 1  # type: ignore[attr-defined]
     template = request.getfixturevalue("postgres_template")
     name = f"test_{_worker()}_{next(_database_numbers)}"
     await _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+from pathlib import Path
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -123,3 +124,35 @@ async def test_openapi_schema_lists_every_register(client):
     ]:
         assert f"/api/{slug}" in schema["paths"], slug
     assert "PersonCreate" in schema["components"]["schemas"]
+
+
+def test_the_suite_fails_when_postgresql_is_required_but_not_running(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = os.environ | {
+        "MEDVIRKNING_TEST_REQUIRE_POSTGRES": "1",
+        "MEDVIRKNING_TEST_POSTGRES_URL": "",
+    }
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "-n",
+            "0",
+            "tests/test_foundation.py",
+            "-k",
+            "defaults_use_sqlite",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+    )
+    assert result.returncode != 0
+    assert "PostgreSQL is required" in result.stdout + result.stderr
