@@ -29,6 +29,7 @@ from medvirkning.db import create_engine, create_sessionmaker
 from medvirkning.health import health
 from medvirkning.mail.controllers import outbox_router
 from medvirkning.mail.worker import run_worker
+from medvirkning.meetings.controllers import meetings_router
 from medvirkning.pages import accessibility_statement, home
 from medvirkning.people.registers import GROUPS, MEMBERSHIPS, PEOPLE
 from medvirkning.plan.registers import MILESTONES, PHASES, RISK_FACTORS
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             auth_router,
             audit_router,
             outbox_router,
+            meetings_router,
             create_static_files_router(path="/static", directories=[STATIC], opt=OPEN),
             *(api_router(register) for register in REGISTERS),
             *(page_router(register) for register in REGISTERS),

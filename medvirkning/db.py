@@ -52,7 +52,7 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UTCDateTime}  # noqa: RUF012
+    type_annotation_map = {datetime: UTCDateTime}
 
 
 class Timestamped:

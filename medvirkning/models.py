@@ -4,6 +4,14 @@ from medvirkning.audit import AuditEvent
 from medvirkning.auth.models import ApiToken, RoleGrant, SignInAttempt, SignInLink, UserSession
 from medvirkning.db import Base
 from medvirkning.mail.models import OutboxMessage
+from medvirkning.meetings.models import (
+    CalendarFeed,
+    Invitation,
+    Meeting,
+    MeetingDocument,
+    MeetingPoint,
+    meeting_group,
+)
 from medvirkning.people.models import Group, Membership, Person
 from medvirkning.plan.models import Milestone, Phase, RiskFactor
 from medvirkning.region.models import Municipality, Organisation
@@ -14,7 +22,12 @@ metadata = Base.metadata
 __all__ = [
     "ApiToken",
     "AuditEvent",
+    "CalendarFeed",
     "Group",
+    "Invitation",
+    "Meeting",
+    "MeetingDocument",
+    "MeetingPoint",
     "Membership",
     "Milestone",
     "Municipality",
@@ -28,5 +41,6 @@ __all__ = [
     "SignInAttempt",
     "SignInLink",
     "UserSession",
+    "meeting_group",
     "metadata",
 ]

@@ -42,6 +42,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     outbox_retry_seconds: float = 30.0
     outbox_poll_seconds: float = 5.0
     outbox_batch_size: int = 100
+    organizer_email: str = ""
+    organizer_name: str = "Prosjektleder, felles ERP i Kongsbergregionen"
+    reminder_days_before: int = 2
+    reminder_hours_before: int = 24
 
     @property
     def secure_cookies(self) -> bool:
@@ -79,6 +83,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     )
     return msgspec.structs.replace(
         settings,
+        organizer_email=settings.organizer_email or settings.mail_from,
         data_dir=data_dir,
         database_url=database_url,
         mail_folder=(settings.mail_folder or data_dir / "mail").resolve(),

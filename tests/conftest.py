@@ -30,6 +30,7 @@ from medvirkning.db import create_engine
 from medvirkning.migrate import upgrade
 from medvirkning.settings import Settings, load_settings
 from tests.support import sign_in_as
+from tests.test_calendar import ical_js  # noqa: F401  (the Node parser, for every module)
 
 POSTGRES_URL = os.environ.get("MEDVIRKNING_TEST_POSTGRES_URL", "")
 REQUIRE_POSTGRES = os.environ.get("MEDVIRKNING_TEST_REQUIRE_POSTGRES") == "1"

@@ -1,0 +1,1 @@
+"""Meetings, invitations, answers, reminders and calendar feeds."""

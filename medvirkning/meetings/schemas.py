@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from medvirkning.meetings.models import Answer
+from medvirkning.schema import Email, Id, LongName, LongText, Ref, Struct
+
+Place = Annotated[str, msgspec.Meta(max_length=300)]
+Link = Annotated[str, msgspec.Meta(max_length=500, pattern=r"^(https?://\S+)?$")]
+
+
+class DocumentIn(Struct):
+    title: LongName
+    url: Annotated[str, msgspec.Meta(max_length=1000, pattern=r"^https?://\S+$")]
+
+
+class MeetingCreate(Struct):
+    title: LongName
+    starts_at: datetime
+    ends_at: datetime
+    group_ids: list[Id] = []
+    invitee_emails: list[Email] = []
+    agenda: LongText = ""
+    place: Place = ""
+    video_link: Link = ""
+    phase_id: Id | None = None
+    milestone_id: Id | None = None
+    documents: list[DocumentIn] = []
+
+
+class MeetingUpdate(Struct):
+    title: LongName | UnsetType = UNSET
+    starts_at: datetime | UnsetType = UNSET
+    ends_at: datetime | UnsetType = UNSET
+    agenda: LongText | UnsetType = UNSET
+    place: Place | UnsetType = UNSET
+    video_link: Link | UnsetType = UNSET
+    phase_id: Id | UnsetType | None = UNSET
+    milestone_id: Id | UnsetType | None = UNSET
+    documents: list[DocumentIn] | UnsetType = UNSET
+
+
+class InviteesIn(Struct):
+    emails: list[Email]
+
+
+class AnswerIn(Struct):
+    answer: Answer
+
+
+class AttendanceIn(Struct):
+    attended_person_ids: list[Id]
+
+
+class MinutesIn(Struct):
+    minutes: LongText
+
+
+class PointIn(Struct):
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=10_000, pattern=r"\S")]
+    raised_by: Annotated[str, msgspec.Meta(max_length=200)] = ""
+
+
+class InvitationRead(msgspec.Struct, frozen=True):
+    id: int
+    person: Ref
+    email: str
+    answer: Answer
+    answered_at: datetime | None
+    attended: bool | None
+    removed: bool
+
+
+class DocumentRead(msgspec.Struct, frozen=True):
+    title: str
+    url: str
+    sent_at: datetime | None
+
+
+class PointRead(msgspec.Struct, frozen=True):
+    id: int
+    text: str
+    raised_by: str
+    input_id: int | None
+
+
+class MeetingRead(msgspec.Struct, frozen=True):
+    id: int
+    uid: str
+    sequence: int
+    title: str
+    agenda: str
+    starts_at: datetime
+    ends_at: datetime
+    place: str
+    video_link: str
+    groups: list[Ref]
+    phase: Ref | None
+    milestone: Ref | None
+    cancelled: bool
+    minutes: str
+    documents: list[DocumentRead]
+    invitations: list[InvitationRead]
+    points: list[PointRead]

@@ -1,0 +1,455 @@
+"""Scheduling meetings and keeping every invitee's calendar right.
+
+Each change goes out through the outbox in the same transaction: a new meeting or a change
+sends METHOD:REQUEST with the meeting's stable UID and a raised SEQUENCE; a cancellation
+sends METHOD:CANCEL; an invitee taken off a meeting gets a CANCEL of their own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import msgspec
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload, selectinload
+
+from medvirkning.db import utcnow
+from medvirkning.errors import FieldError, InvalidInput, NotFound
+from medvirkning.formats import OSLO
+from medvirkning.mail.outbox import compose, enqueue
+from medvirkning.meetings.calendar import Attendee, CalendarEvent, calendar_bytes
+from medvirkning.meetings.models import PARTSTAT, Answer, Invitation, Meeting, MeetingDocument
+from medvirkning.meetings.schemas import MeetingCreate, MeetingUpdate
+from medvirkning.people.models import Group, Membership, Person
+from medvirkning.plan.models import Milestone, Phase
+from medvirkning.settings import Settings
+
+# Past this many invitees each message lists only its recipient as ATTENDEE: 2,000
+# invitees listed in 2,000 messages would be four million lines of mail.
+FULL_ATTENDEE_LIST = 100
+
+
+def answer_token(settings: Settings, invitation_id: int) -> str:
+    """Signs an invitation's answer links, so answering needs no sign-in."""
+    message = f"answer:{invitation_id}".encode()
+    return hmac.new(settings.secret_key.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def valid_answer_token(settings: Settings, invitation_id: int, token: str) -> bool:
+    return hmac.compare_digest(answer_token(settings, invitation_id), token)
+
+
+def oslo(moment: datetime) -> datetime:
+    """A time from a form or request: without a zone it is Oslo time."""
+    return moment.replace(tzinfo=OSLO) if moment.tzinfo is None else moment
+
+
+def with_meeting() -> Any:
+    """Eager loaders stop at the cycle invitation -> meeting -> invitations: name them."""
+    return joinedload(Invitation.meeting).options(
+        selectinload(Meeting.invitations),
+        selectinload(Meeting.documents),
+        selectinload(Meeting.points),
+        selectinload(Meeting.groups),
+    )
+
+
+async def get_invitation(db: AsyncSession, invitation_id: int) -> Invitation | None:
+    return await db.scalar(
+        select(Invitation).where(Invitation.id == invitation_id).options(with_meeting())
+    )
+
+
+async def get_meeting(db: AsyncSession, meeting_id: int) -> Meeting:
+    meeting = await db.get(Meeting, meeting_id)
+    if meeting is None:
+        raise NotFound(f"Fant ikke møtet med id {meeting_id}.")
+    return meeting
+
+
+async def _check_links(db: AsyncSession, values: dict[str, Any]) -> list[FieldError]:
+    errors = []
+    for field, model, message in (
+        ("phase_id", Phase, "Velg en fase som finnes."),
+        ("milestone_id", Milestone, "Velg en milepæl som finnes."),
+    ):
+        if values.get(field) is not None:
+            row = await db.get(model, values[field])
+            if row is None or not getattr(row, "active", False):
+                errors.append(FieldError(field, message))
+    return errors
+
+
+def _check_times(starts_at: datetime, ends_at: datetime, now: datetime) -> list[FieldError]:
+    errors = []
+    if ends_at <= starts_at:
+        errors.append(FieldError("ends_at", "Møtet må slutte etter at det begynner."))
+    if starts_at < now:
+        errors.append(
+            FieldError("starts_at", "Møtet kan ikke legges til et tidspunkt som har vært.")
+        )
+    return errors
+
+
+async def _groups(
+    db: AsyncSession, group_ids: Sequence[int]
+) -> tuple[list[Group], list[FieldError]]:
+    groups, errors = [], []
+    for index, group_id in enumerate(group_ids):
+        group = await db.get(Group, group_id)
+        if group is None or not group.active:
+            errors.append(FieldError(f"group_ids[{index}]", "Velg en gruppe som finnes."))
+        else:
+            groups.append(group)
+    return groups, errors
+
+
+async def _people_by_email(
+    db: AsyncSession, emails: Sequence[str], field: str
+) -> tuple[list[Person], list[FieldError]]:
+    people, errors = [], []
+    for index, address in enumerate(emails):
+        person = await db.scalar(
+            select(Person).where(func.lower(Person.email) == address.strip().lower())
+        )
+        if person is None or not person.active:
+            message = f"Fant ingen aktiv person med e-postadressen {address}."
+            errors.append(FieldError(f"{field}[{index}]", message))
+        else:
+            people.append(person)
+    return people, errors
+
+
+async def _members(db: AsyncSession, groups: Sequence[Group], on: date) -> list[Person]:
+    if not groups:
+        return []
+    rows = await db.scalars(
+        select(Person)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(
+            Membership.group_id.in_([g.id for g in groups]),
+            Membership.starts_on <= on,
+            (Membership.ends_on.is_(None)) | (Membership.ends_on >= on),
+            Person.active.is_(True),
+        )
+        .order_by(Person.name)
+    )
+    return list(rows.unique())
+
+
+def _documents(meeting: Meeting, documents: Sequence[Any]) -> None:
+    meeting.documents = [MeetingDocument(title=d.title.strip(), url=d.url) for d in documents]
+
+
+def _mark_documents_sent(meeting: Meeting) -> None:
+    now = utcnow()
+    for document in meeting.documents:
+        document.sent_at = document.sent_at or now
+
+
+async def create_meeting(
+    db: AsyncSession, settings: Settings, data: MeetingCreate, created_by: int | None
+) -> Meeting:
+    starts_at, ends_at = oslo(data.starts_at), oslo(data.ends_at)
+    values = msgspec.structs.asdict(data)
+    errors = _check_times(starts_at, ends_at, utcnow())
+    errors += await _check_links(db, values)
+    groups, group_errors = await _groups(db, data.group_ids)
+    extra, person_errors = await _people_by_email(db, data.invitee_emails, "invitee_emails")
+    errors += group_errors + person_errors
+    invitees = {
+        p.id: p for p in [*await _members(db, groups, starts_at.astimezone(OSLO).date()), *extra]
+    }
+    if not errors and not invitees:
+        errors.append(
+            FieldError("group_ids", "Møtet må ha minst én invitert: velg grupper eller personer.")
+        )
+    if errors:
+        raise InvalidInput(errors=errors)
+    domain = settings.mail_from.rsplit("@", 1)[-1]
+    meeting = Meeting(
+        uid=f"{uuid.uuid4()}@{domain}",
+        title=data.title.strip(),
+        agenda=data.agenda,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        place=data.place.strip(),
+        video_link=data.video_link,
+        phase_id=data.phase_id,
+        milestone_id=data.milestone_id,
+        created_by_id=created_by,
+        groups=groups,
+        invitations=[Invitation(person=p) for p in invitees.values()],
+    )
+    _documents(meeting, data.documents)
+    db.add(meeting)
+    await db.flush()
+    _mark_documents_sent(meeting)
+    send(db, settings, meeting, "REQUEST", "new", meeting.invitations)
+    return meeting
+
+
+async def update_meeting(
+    db: AsyncSession, settings: Settings, meeting_id: int, data: MeetingUpdate
+) -> Meeting:
+    meeting = await get_meeting(db, meeting_id)
+    _not_cancelled(meeting)
+    changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
+    for key in ("starts_at", "ends_at"):
+        if key in changes:
+            changes[key] = oslo(changes[key])
+    starts_at = changes.get("starts_at", meeting.starts_at)
+    ends_at = changes.get("ends_at", meeting.ends_at)
+    now = utcnow()
+    errors = _check_times(
+        starts_at, ends_at, now if "starts_at" in changes else min(now, starts_at)
+    )
+    errors += await _check_links(db, changes)
+    if errors:
+        raise InvalidInput(errors=errors)
+    documents = changes.pop("documents", None)
+    for key, value in changes.items():
+        setattr(
+            meeting, key, value.strip() if isinstance(value, str) and key != "agenda" else value
+        )
+    if documents is not None:
+        _documents(meeting, documents)
+    meeting.sequence += 1
+    await db.flush()
+    _mark_documents_sent(meeting)
+    send(db, settings, meeting, "REQUEST", "update", current(meeting))
+    return meeting
+
+
+async def cancel_meeting(db: AsyncSession, settings: Settings, meeting_id: int) -> Meeting:
+    meeting = await get_meeting(db, meeting_id)
+    _not_cancelled(meeting)
+    meeting.cancelled_at = utcnow()
+    meeting.sequence += 1
+    await db.flush()
+    send(db, settings, meeting, "CANCEL", "cancel", current(meeting))
+    return meeting
+
+
+async def add_invitees(
+    db: AsyncSession, settings: Settings, meeting_id: int, emails: Sequence[str]
+) -> Meeting:
+    meeting = await get_meeting(db, meeting_id)
+    _not_cancelled(meeting)
+    people, errors = await _people_by_email(db, emails, "emails")
+    if errors:
+        raise InvalidInput(errors=errors)
+    by_person = {i.person_id: i for i in meeting.invitations}
+    invited = []
+    for person in people:
+        invitation = by_person.get(person.id)
+        if invitation is None:
+            invitation = Invitation(person=person)
+            meeting.invitations.append(invitation)
+        elif invitation.removed_at is None:
+            continue
+        invitation.removed_at = None
+        invited.append(invitation)
+    await db.flush()
+    send(db, settings, meeting, "REQUEST", "new", invited)
+    return meeting
+
+
+async def remove_invitee(
+    db: AsyncSession, settings: Settings, meeting_id: int, person_id: int
+) -> Meeting:
+    meeting = await get_meeting(db, meeting_id)
+    _not_cancelled(meeting)
+    invitation = next((i for i in current(meeting) if i.person_id == person_id), None)
+    if invitation is None:
+        raise NotFound("Personen er ikke invitert til møtet.")
+    invitation.removed_at = utcnow()
+    meeting.sequence += 1
+    await db.flush()
+    send(db, settings, meeting, "CANCEL", "removed", [invitation])
+    return meeting
+
+
+async def record_answer(db: AsyncSession, invitation: Invitation, answer: Answer) -> None:
+    if invitation.removed_at is not None or invitation.meeting.cancelled_at is not None:
+        raise InvalidInput.for_field("answer", "Møtet er avlyst, eller du er ikke lenger invitert.")
+    invitation.answer = answer
+    invitation.answered_at = utcnow()
+    await db.flush()
+
+
+async def record_attendance(db: AsyncSession, meeting_id: int, attended: set[int]) -> Meeting:
+    meeting = await get_meeting(db, meeting_id)
+    for invitation in current(meeting):
+        invitation.attended = invitation.person_id in attended
+    await db.flush()
+    return meeting
+
+
+def expected_attendance(meeting: Meeting) -> set[int]:
+    """Before anyone has corrected it: those who said they would come."""
+    if any(i.attended is not None for i in meeting.invitations):
+        return {i.person_id for i in current(meeting) if i.attended}
+    return {i.person_id for i in current(meeting) if i.answer == Answer.ACCEPTED}
+
+
+def current(meeting: Meeting) -> list[Invitation]:
+    return [i for i in meeting.invitations if i.removed_at is None]
+
+
+def _not_cancelled(meeting: Meeting) -> None:
+    if meeting.cancelled_at is not None:
+        raise InvalidInput.for_field("cancelled", "Møtet er avlyst og kan ikke endres.")
+
+
+def calendar_event(
+    settings: Settings, meeting: Meeting, attendees: Sequence[Invitation]
+) -> CalendarEvent:
+    url = meeting.video_link or f"{settings.public_base_url}/moter/{meeting.id}"
+    return CalendarEvent(
+        uid=meeting.uid,
+        sequence=meeting.sequence,
+        summary=meeting.title,
+        start=meeting.starts_at,
+        end=meeting.ends_at,
+        organizer_email=settings.organizer_email,
+        organizer_name=settings.organizer_name,
+        attendees=[Attendee(i.person.email, i.person.name, PARTSTAT[i.answer]) for i in attendees],
+        description=_description(meeting),
+        location=meeting.place or meeting.video_link,
+        url=url,
+        status="CANCELLED" if meeting.cancelled_at else "CONFIRMED",
+    )
+
+
+def _description(meeting: Meeting) -> str:
+    parts = [meeting.agenda.strip()]
+    if meeting.video_link:
+        parts.append(f"Videolenke: {meeting.video_link}")
+    parts += [f"{d.title}: {d.url}" for d in meeting.documents]
+    return "\n\n".join(p for p in parts if p)
+
+
+SUBJECTS = {
+    "bokmal": {
+        "new": "Invitasjon: {title}",
+        "update": "Endret: {title}",
+        "cancel": "Avlyst: {title}",
+        "removed": "Ikke lenger invitert: {title}",
+        "reminder": "Påminnelse: {title}",
+    },
+    "nynorsk": {
+        "new": "Invitasjon: {title}",
+        "update": "Endra: {title}",
+        "cancel": "Avlyst: {title}",
+        "removed": "Ikkje lenger invitert: {title}",
+        "reminder": "Påminning: {title}",
+    },
+}
+
+
+def send(
+    db: AsyncSession,
+    settings: Settings,
+    meeting: Meeting,
+    method: str | None,
+    kind: str,
+    recipients: Sequence[Invitation],
+) -> None:
+    """Write one message per recipient to the outbox, with the calendar data unless the
+    method is None (a reminder must not make calendars ask for an answer again)."""
+    everyone = current(meeting) if len(current(meeting)) <= FULL_ATTENDEE_LIST else None
+    shared = None
+    if method and everyone:
+        shared = calendar_bytes(method, [calendar_event(settings, meeting, everyone)])
+    for invitation in recipients:
+        ics = None
+        if method:
+            ics = shared or calendar_bytes(
+                method, [calendar_event(settings, meeting, [invitation])]
+            )
+        message = _message(settings, meeting, invitation, method, kind, ics)
+        enqueue(db, message, kind=f"meeting_{kind}")
+
+
+def _message(
+    settings: Settings,
+    meeting: Meeting,
+    invitation: Invitation,
+    method: str | None,
+    kind: str,
+    ics: bytes | None,
+) -> Any:
+    person = invitation.person
+    form = person.language_form.value
+    token = answer_token(settings, invitation.id)
+    base = f"{settings.public_base_url}/svar/{invitation.id}/{token}"
+    message = compose(
+        settings,
+        person.email,
+        SUBJECTS[form][kind].format(title=meeting.title.replace("\n", " ")),
+        f"meeting_{form}",
+        {
+            "kind": kind,
+            "invitation_answer": invitation.answer.value,
+            "meeting": meeting,
+            "person": person,
+            "answers": {a.value: f"{base}?svar={a.value}" for a in Answer if a != Answer.NO_ANSWER},
+            "meeting_url": f"{settings.public_base_url}/moter/{meeting.id}",
+        },
+    )
+    if method and ics:
+        # Outlook reads the text/calendar part, whose method must match the file's METHOD.
+        message.add_alternative(
+            ics, maintype="text", subtype="calendar", params={"method": method, "charset": "utf-8"}
+        )
+        message.add_attachment(
+            ics, maintype="application", subtype="ics", filename="invitasjon.ics"
+        )
+    return message
+
+
+async def send_due_reminders(
+    db: AsyncSession, settings: Settings, now: datetime | None = None
+) -> int:
+    """Remind who has not answered (days before) and who accepted (hours before); never for a
+    cancelled or past meeting. Returns how many reminders were written."""
+    now = now or utcnow()
+    no_answer_from = now + timedelta(days=settings.reminder_days_before)
+    accepted_from = now + timedelta(hours=settings.reminder_hours_before)
+    invitations = await db.scalars(
+        select(Invitation)
+        .join(Meeting)
+        .options(with_meeting())
+        .where(
+            Meeting.cancelled_at.is_(None),
+            Meeting.starts_at > now,
+            Invitation.removed_at.is_(None),
+            (
+                (Invitation.answer == Answer.NO_ANSWER)
+                & Invitation.no_answer_reminded_at.is_(None)
+                & (Meeting.starts_at <= no_answer_from)
+            )
+            | (
+                (Invitation.answer == Answer.ACCEPTED)
+                & Invitation.accepted_reminded_at.is_(None)
+                & (Meeting.starts_at <= accepted_from)
+            ),
+        )
+    )
+    count = 0
+    for invitation in invitations.unique():
+        if invitation.answer == Answer.NO_ANSWER:
+            invitation.no_answer_reminded_at = now
+        else:
+            invitation.accepted_reminded_at = now
+        send(db, settings, invitation.meeting, None, "reminder", [invitation])
+        count += 1
+    await db.flush()
+    return count

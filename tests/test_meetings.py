@@ -1,0 +1,388 @@
+"""Meetings and their invitations, sent through a real SMTP server and read back as a
+calendar program reads them."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+import icalendar
+import pytest
+from sqlalchemy import select, update
+
+from medvirkning.auth.models import Role
+from medvirkning.formats import OSLO
+from medvirkning.meetings.models import Invitation, Meeting
+from medvirkning.meetings.services import send_due_reminders
+from tests.support import database, find_id, post_form, sign_in_as
+from tests.test_calendar import parse_with_ical_js
+
+IN_A_WEEK = (datetime.now(OSLO) + timedelta(days=7)).replace(
+    hour=10, minute=0, second=0, microsecond=0
+)
+
+
+async def reference_group(client) -> tuple[int, list[str]]:
+    """A reference group of three, one of whom reads nynorsk."""
+    hjartdal = await find_id(client, "municipalities", q="Hjartdal")
+    group = await client.post(
+        "/api/groups", json={"name": "Referansegruppe lønn", "kind": "reference_group"}
+    )
+    emails = []
+    for name, form in [("Anne Berg", "bokmal"), ("Olav Haugen", "nynorsk"), ("Siri Lie", "bokmal")]:
+        email = f"{name.split()[0].lower()}@hjartdal.kommune.no"
+        person = await client.post(
+            "/api/people",
+            json={"name": name, "email": email, "municipality_id": hjartdal, "language_form": form},
+        )
+        await client.post(
+            "/api/memberships",
+            json={
+                "group_id": group.json()["id"],
+                "person_id": person.json()["id"],
+                "role": "member",
+                "starts_on": "2024-01-01",
+            },
+        )
+        emails.append(email)
+    return group.json()["id"], emails
+
+
+def meeting_body(group_id: int, **changes):
+    return {
+        "title": "Referansegruppe lønn; møte 1, oppstart",
+        "starts_at": IN_A_WEEK.isoformat(),
+        "ends_at": (IN_A_WEEK + timedelta(hours=1, minutes=30)).isoformat(),
+        "group_ids": [group_id],
+        "place": "Hjartdal kommunehus, møterom 2",
+        "agenda": "1. Velkommen\n2. Lønnsprosesser i dag",
+        "documents": [{"title": "Kravspesifikasjon", "url": "https://example.no/krav.pdf"}],
+    } | changes
+
+
+def calendar_of(message) -> tuple[str, icalendar.Calendar]:
+    """The text/calendar part's method parameter and its parsed content."""
+    [part] = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
+    return part.get_param("method"), icalendar.Calendar.from_ical(part.get_payload(decode=True))
+
+
+def event_of(calendar: icalendar.Calendar) -> icalendar.Event:
+    [event] = calendar.walk("VEVENT")
+    return event
+
+
+@pytest.fixture
+async def organiser(mail_client):
+    await sign_in_as(mail_client, Role.ADMIN, email="pl@kongsbergregionen.no")
+    return mail_client
+
+
+async def test_an_invitation_reaches_every_member_as_a_calendar_request(organiser, smtp):
+    group_id, emails = await reference_group(organiser)
+    created = await organiser.post("/api/meetings", json=meeting_body(group_id))
+    assert created.status_code == 201, created.text
+    meeting = created.json()
+    assert sorted(i["email"] for i in meeting["invitations"]) == sorted(emails)
+    assert {i["answer"] for i in meeting["invitations"]} == {"no_answer"}
+    assert meeting["documents"][0]["sent_at"] is not None
+
+    messages = await smtp.mailbox.wait_for(3)
+    assert sorted(m["To"] for m in messages) == sorted(emails)
+    for message in messages:
+        assert message.get_content_type() == "multipart/mixed"
+        method, calendar = calendar_of(message)
+        assert method == "REQUEST"
+        assert calendar["METHOD"] == "REQUEST"
+        event = event_of(calendar)
+        assert str(event["UID"]) == meeting["uid"]
+        assert int(event["SEQUENCE"]) == 0
+        assert str(event["SUMMARY"]) == "Referansegruppe lønn; møte 1, oppstart"
+        assert str(event["LOCATION"]) == "Hjartdal kommunehus, møterom 2"
+        assert event.decoded("DTSTART") == IN_A_WEEK
+        attendees = event.get("ATTENDEE")
+        assert sorted(str(a).removeprefix("mailto:") for a in attendees) == sorted(emails)
+        assert all(a.params["RSVP"] == "TRUE" for a in attendees)
+        assert "mailto:" in str(event["ORGANIZER"])
+        attachments = [p.get_filename() for p in message.iter_attachments()]
+        assert attachments == ["invitasjon.ics"]
+        text = message.get_body(("plain",)).get_content()
+        assert "Kravspesifikasjon: https://example.no/krav.pdf" in text
+    nynorsk = next(m for m in messages if m["To"].startswith("olav"))
+    assert "Du er invitert til eit møte" in nynorsk.get_body(("plain",)).get_content()
+    bokmal = next(m for m in messages if m["To"].startswith("anne"))
+    assert "Du er invitert til et møte" in bokmal.get_body(("plain",)).get_content()
+    assert bokmal["Subject"] == "Invitasjon: Referansegruppe lønn; møte 1, oppstart"
+
+
+async def test_a_change_updates_and_a_cancellation_cancels_with_the_same_uid(organiser, smtp):
+    group_id, _ = await reference_group(organiser)
+    meeting = (await organiser.post("/api/meetings", json=meeting_body(group_id))).json()
+    await smtp.mailbox.wait_for(3)
+    later = IN_A_WEEK + timedelta(hours=2)
+    changed = await organiser.patch(
+        f"/api/meetings/{meeting['id']}",
+        json={"starts_at": later.isoformat(), "ends_at": (later + timedelta(hours=1)).isoformat()},
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["sequence"] == 1
+    updates = (await smtp.mailbox.wait_for(6))[3:]
+    for message in updates:
+        method, calendar = calendar_of(message)
+        event = event_of(calendar)
+        assert method == "REQUEST"
+        assert (str(event["UID"]), int(event["SEQUENCE"])) == (meeting["uid"], 1)
+        assert event.decoded("DTSTART") == later
+        assert message["Subject"].startswith(("Endret:", "Endra:"))
+
+    cancelled = await organiser.post(f"/api/meetings/{meeting['id']}/cancel")
+    assert cancelled.json()["cancelled"] is True
+    cancels = (await smtp.mailbox.wait_for(9))[6:]
+    for message in cancels:
+        method, calendar = calendar_of(message)
+        event = event_of(calendar)
+        assert method == calendar["METHOD"] == "CANCEL"
+        assert (str(event["UID"]), int(event["SEQUENCE"])) == (meeting["uid"], 2)
+        assert str(event["STATUS"]) == "CANCELLED"
+    again = await organiser.patch(f"/api/meetings/{meeting['id']}", json={"title": "Nytt"})
+    assert again.status_code == 422
+
+
+async def test_a_removed_invitee_gets_a_cancel_of_their_own(organiser, smtp):
+    group_id, _emails = await reference_group(organiser)
+    meeting = (await organiser.post("/api/meetings", json=meeting_body(group_id))).json()
+    await smtp.mailbox.wait_for(3)
+    siri = next(i for i in meeting["invitations"] if i["email"].startswith("siri"))
+    after = await organiser.post(
+        f"/api/meetings/{meeting['id']}/invitees/{siri['person']['id']}/remove"
+    )
+    assert after.status_code == 200, after.text
+    [message] = (await smtp.mailbox.wait_for(4))[3:]
+    assert message["To"] == siri["email"]
+    method, calendar = calendar_of(message)
+    assert method == "CANCEL"
+    assert str(event_of(calendar)["UID"]) == meeting["uid"]
+    assert int(event_of(calendar)["SEQUENCE"]) == 1
+    added = await organiser.post(
+        f"/api/meetings/{meeting['id']}/invitees", json={"emails": [siri["email"]]}
+    )
+    assert [i["removed"] for i in added.json()["invitations"] if i["email"] == siri["email"]] == [
+        False
+    ]
+    [back] = (await smtp.mailbox.wait_for(5))[4:]
+    assert calendar_of(back)[0] == "REQUEST"
+
+
+async def test_answering_through_the_signed_link_needs_no_sign_in(organiser, smtp):
+    group_id, _ = await reference_group(organiser)
+    meeting = (await organiser.post("/api/meetings", json=meeting_body(group_id))).json()
+    message = next(m for m in await smtp.mailbox.wait_for(3) if m["To"].startswith("anne"))
+    link = re.search(
+        r"http://\S+(/svar/\S+)\?svar=accepted", message.get_body(("plain",)).get_content()
+    ).group(1)
+    organiser.cookies.clear()  # the invitee is not signed in
+    page = await organiser.get(f"{link}?svar=accepted")
+    assert page.status_code == 200
+    assert "Referansegruppe lønn" in page.text
+    answered = await post_form(organiser, link, {"svar": "accepted"})
+    assert answered.status_code == 200
+    assert "svaret ditt er registrert" in answered.text
+    forged = await post_form(organiser, link[:-4] + "0000", {"svar": "declined"})
+    assert forged.status_code == 404
+
+    await sign_in_as(organiser, Role.ADMIN)
+    seen = (await organiser.get(f"/api/meetings/{meeting['id']}")).json()
+    answers = {i["email"]: i["answer"] for i in seen["invitations"]}
+    assert answers["anne@hjartdal.kommune.no"] == "accepted"
+    assert answers["olav@hjartdal.kommune.no"] == "no_answer"
+
+
+async def test_members_see_their_meetings_and_answer_only_their_own(organiser, smtp):
+    group_id, _ = await reference_group(organiser)
+    meeting = (await organiser.post("/api/meetings", json=meeting_body(group_id))).json()
+    anne = next(i for i in meeting["invitations"] if i["email"].startswith("anne"))
+    olav = next(i for i in meeting["invitations"] if i["email"].startswith("olav"))
+    async with database(organiser) as db, db.begin():
+        from medvirkning.auth.services import start_session
+        from medvirkning.people.models import Person
+
+        person = await db.get(Person, anne["person"]["id"])
+        secret = await start_session(db, person)
+    organiser.cookies.set("medvirkning_session", secret)
+    mine = (await organiser.get("/api/my/meetings")).json()
+    assert [m["meeting"]["id"] for m in mine] == [meeting["id"]]
+    page = await organiser.get("/moter")
+    assert "Referansegruppe lønn" in page.text
+    ok = await organiser.post(
+        f"/api/my/invitations/{anne['id']}/answer", json={"answer": "tentative"}
+    )
+    assert ok.json()["answer"] == "tentative"
+    other = await organiser.post(
+        f"/api/my/invitations/{olav['id']}/answer", json={"answer": "declined"}
+    )
+    assert other.status_code == 403
+    assert (await organiser.get(f"/api/meetings/{meeting['id']}")).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("changes", "status", "field"),
+    [
+        ({"ends_at": (IN_A_WEEK - timedelta(hours=1)).isoformat()}, 422, "ends_at"),
+        (
+            {"starts_at": "2024-01-10T10:00:00+01:00", "ends_at": "2024-01-10T11:00:00+01:00"},
+            422,
+            "starts_at",
+        ),
+        ({"invitee_emails": ["finnes.ikke@kommune.no"]}, 422, "invitee_emails[0]"),
+        ({"invitee_emails": ["ikke en adresse"]}, 400, "invitee_emails[0]"),
+        ({"group_ids": [], "invitee_emails": []}, 422, "group_ids"),
+        ({"video_link": "teams-møte"}, 400, "video_link"),
+    ],
+)
+async def test_bad_meetings_are_refused_and_nothing_is_sent(
+    organiser, smtp, changes, status, field
+):
+    group_id, _ = await reference_group(organiser)
+    response = await organiser.post("/api/meetings", json=meeting_body(group_id, **changes))
+    assert response.status_code == status, response.text
+    assert field in [e["field"] for e in response.json()["errors"]]
+    assert (await organiser.get("/api/meetings")).json() == []
+    async with database(organiser) as db:
+        from medvirkning.mail.models import OutboxMessage
+
+        assert (
+            list(await db.scalars(select(OutboxMessage).where(OutboxMessage.kind.like("meeting%"))))
+            == []
+        )
+
+
+async def test_line_breaks_and_separators_in_title_and_place_are_escaped(organiser, smtp):
+    group_id, _ = await reference_group(organiser)
+    title = "Arbeidsgruppe HR; lønn, fravær\nDel 2"
+    place = "Rådhuset, sal A; 2. etasje"
+    await organiser.post("/api/meetings", json=meeting_body(group_id, title=title, place=place))
+    [message, *_] = await smtp.mailbox.wait_for(3)
+    _, calendar = calendar_of(message)
+    raw = calendar.to_ical().decode()
+    assert "SUMMARY" in raw
+    assert "lønn\\, fravær\\nDel 2" in raw.replace("\r\n ", "")
+    event = event_of(calendar)
+    assert str(event["SUMMARY"]) == title
+    assert str(event["LOCATION"]) == place
+    assert "\n" not in message["Subject"]
+
+
+async def reminders(client, now):
+    async with database(client) as db, db.begin():
+        return await send_due_reminders(db, client.app.state.settings, now)
+
+
+async def test_reminders_go_to_the_unanswered_days_before_and_the_accepted_hours_before(
+    organiser, smtp
+):
+    group_id, _ = await reference_group(organiser)
+    meeting = (await organiser.post("/api/meetings", json=meeting_body(group_id))).json()
+    await smtp.mailbox.wait_for(3)
+    anne = next(i for i in meeting["invitations"] if i["email"].startswith("anne"))
+    async with database(organiser) as db, db.begin():
+        await db.execute(
+            update(Invitation).where(Invitation.id == anne["id"]).values(answer="accepted")
+        )
+    start = IN_A_WEEK.astimezone(OSLO)
+
+    assert await reminders(organiser, start - timedelta(days=3)) == 0  # too early for anyone
+    assert (
+        await reminders(organiser, start - timedelta(days=1, hours=23)) == 2
+    )  # the two unanswered
+    assert await reminders(organiser, start - timedelta(days=1, hours=1)) == 0  # once only
+    assert await reminders(organiser, start - timedelta(hours=23)) == 1  # Anne, who accepted
+    messages = (await smtp.mailbox.wait_for(6))[3:]
+    assert sorted(m["To"] for m in messages) == sorted(
+        ["olav@hjartdal.kommune.no", "siri@hjartdal.kommune.no", "anne@hjartdal.kommune.no"]
+    )
+    assert all(not any(p.get_content_type() == "text/calendar" for p in m.walk()) for m in messages)
+    assert await reminders(organiser, start + timedelta(hours=1)) == 0  # the meeting has begun
+
+
+async def test_no_reminder_after_a_cancellation(organiser, smtp):
+    group_id, _ = await reference_group(organiser)
+    meeting = (await organiser.post("/api/meetings", json=meeting_body(group_id))).json()
+    await organiser.post(f"/api/meetings/{meeting['id']}/cancel")
+    await smtp.mailbox.wait_for(6)
+    assert await reminders(organiser, IN_A_WEEK - timedelta(hours=2)) == 0
+    assert len(smtp.mailbox.messages) == 6
+
+
+async def test_calendar_feeds_for_a_person_and_a_group_with_renewable_secrets(organiser, smtp):
+    group_id, _ = await reference_group(organiser)
+    meeting = (await organiser.post("/api/meetings", json=meeting_body(group_id))).json()
+    feed = (await organiser.post(f"/api/groups/{group_id}/calendar-feed")).json()["url"]
+    path = feed.split("127.0.0.1:8000", 1)[1]
+    organiser.cookies.clear()  # calendar programs do not sign in
+    served = await organiser.get(path)
+    assert served.status_code == 200
+    assert served.headers["content-type"].startswith("text/calendar")
+    calendar = icalendar.Calendar.from_ical(served.content)
+    assert calendar["METHOD"] == "PUBLISH"
+    assert [str(e["UID"]) for e in calendar.walk("VEVENT")] == [meeting["uid"]]
+    await sign_in_as(organiser, Role.ADMIN)
+    renewed = (
+        await organiser.post(f"/api/groups/{group_id}/calendar-feed", params={"renew": True})
+    ).json()["url"]
+    assert renewed != feed
+    assert (await organiser.get(path)).status_code == 404
+    mine = (await organiser.post("/api/my/calendar-feed")).json()["url"]
+    assert "/kalender/person/" in mine
+
+
+async def test_after_the_meeting_attendance_minutes_and_points(organiser, smtp):
+    group_id, _ = await reference_group(organiser)
+    meeting = (await organiser.post("/api/meetings", json=meeting_body(group_id))).json()
+    ids = [i["person"]["id"] for i in meeting["invitations"]]
+    attended = await organiser.put(
+        f"/api/meetings/{meeting['id']}/attendance", json={"attended_person_ids": ids[:2]}
+    )
+    assert [i["attended"] for i in attended.json()["invitations"]] == [True, True, False]
+    minutes = await organiser.put(
+        f"/api/meetings/{meeting['id']}/minutes", json={"minutes": "Referat: enige om X."}
+    )
+    assert minutes.json()["minutes"] == "Referat: enige om X."
+    point = await organiser.post(
+        f"/api/meetings/{meeting['id']}/points",
+        json={
+            "text": "Ønsker opplæring i ny lønnsmodul før sommeren",
+            "raised_by": "Tillitsvalgt, Fagforbundet",
+        },
+    )
+    assert point.json()["points"][0]["text"].startswith("Ønsker opplæring")
+    assert point.json()["points"][0]["input_id"] is None
+    blank = await organiser.post(f"/api/meetings/{meeting['id']}/points", json={"text": " "})
+    assert blank.status_code == 400
+    async with database(organiser) as db:
+        stored = await db.scalar(select(Meeting).where(Meeting.id == meeting["id"]))
+        assert stored.minutes == "Referat: enige om X."
+
+
+@pytest.mark.parametrize(("month", "utc_hour"), [(1, 9), (7, 8)], ids=["winter", "summer"])
+async def test_thunderbirds_parser_reads_the_mailed_invitation_at_the_right_utc_time(
+    organiser,
+    smtp,
+    ical_js,
+    month,
+    utc_hour,
+):
+    group_id, _ = await reference_group(organiser)
+    year = datetime.now(OSLO).year + 1
+    start = datetime(year, month, 14, 10, 0, tzinfo=OSLO)
+    body = meeting_body(
+        group_id, starts_at=start.isoformat(), ends_at=(start + timedelta(hours=1)).isoformat()
+    )
+    meeting = (await organiser.post("/api/meetings", json=body)).json()
+    [message, *_] = await smtp.mailbox.wait_for(3)
+    [part] = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
+    parsed = parse_with_ical_js(part.get_payload(decode=True))
+    assert parsed["method"] == "REQUEST"
+    [event] = parsed["events"]
+    assert event["uid"] == meeting["uid"]
+    assert event["start_utc"] == f"{year}-{month:02d}-14T{utc_hour:02d}:00:00Z"
+    assert {a["rsvp"] for a in event["attendees"]} == {"TRUE"}
+    assert len(event["attendees"]) == 3
