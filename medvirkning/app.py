@@ -30,6 +30,7 @@ from medvirkning.health import health
 from medvirkning.mail.controllers import outbox_router
 from medvirkning.mail.worker import run_worker
 from medvirkning.meetings.controllers import meetings_router
+from medvirkning.meetings.pages import meeting_pages
 from medvirkning.pages import accessibility_statement, home
 from medvirkning.people.registers import GROUPS, MEMBERSHIPS, PEOPLE
 from medvirkning.plan.registers import MILESTONES, PHASES, RISK_FACTORS
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             audit_router,
             outbox_router,
             meetings_router,
+            meeting_pages,
             create_static_files_router(path="/static", directories=[STATIC], opt=OPEN),
             *(api_router(register) for register in REGISTERS),
             *(page_router(register) for register in REGISTERS),

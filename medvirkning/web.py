@@ -24,6 +24,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 # The menu: (address, title, who may see it), in order.
 MENU: list[tuple[str, str, Any]] = [
     ("/moter", "Mine møter", SIGNED_IN),
+    ("/admin/meetings", "Møter", frozenset({Role.ADMIN})),
     ("/admin/municipalities", "Kommuner", SIGNED_IN),
     ("/admin/organisations", "Organisasjoner", SIGNED_IN),
     ("/admin/people", "Personer", frozenset({Role.ADMIN})),

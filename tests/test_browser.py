@@ -32,6 +32,9 @@ PAGES = [
     "/admin/audit",
     "/admin/outbox",
     "/admin/api-tokens",
+    "/admin/meetings",
+    "/admin/meetings/new",
+    "/moter",
     "/tilgjengelighet",
 ]
 
@@ -134,3 +137,50 @@ async def test_the_sign_in_page_meets_wcag_on_a_phone_for_someone_not_signed_in(
     assert "Sjekk e-posten din" in await page.locator("h1").inner_text()
     assert await violations(page) == []
     await context.close()
+
+
+async def test_meeting_pages_and_the_answer_page_meet_wcag_on_a_phone(
+    signed_in, browser, live_server, client
+):
+    from datetime import datetime, timedelta
+
+    from medvirkning.formats import OSLO
+
+    kongsberg = await find_id(client, "municipalities", q="Kongsberg")
+    await client.post(
+        "/api/people",
+        json={"name": "Per", "email": "per@kongsberg.kommune.no", "municipality_id": kongsberg},
+    )
+    start = (datetime.now(OSLO) + timedelta(days=3)).replace(
+        hour=12, minute=0, second=0, microsecond=0
+    )
+    meeting = await client.post(
+        "/api/meetings",
+        json={
+            "title": "Referansegruppe lønn",
+            "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=1)).isoformat(),
+            "invitee_emails": ["per@kongsberg.kommune.no"],
+            "agenda": "1. Oppstart",
+        },
+    )
+    assert meeting.status_code == 201, meeting.text
+    context = await signed_in(viewport=PHONE)
+    page = await context.new_page()
+    await page.goto(f"{live_server}/admin/meetings/{meeting.json()['id']}")
+    assert "Referansegruppe lønn" in await page.locator("h1").inner_text()
+    assert await violations(page) == []
+    await page.goto(f"{live_server}/admin/meetings/{meeting.json()['id']}/edit")
+    assert await violations(page) == []
+
+    from medvirkning.meetings.services import answer_token
+
+    invitation = meeting.json()["invitations"][0]
+    token = answer_token(client.app.state.settings, invitation["id"])
+    anonymous = await browser.new_context(viewport=PHONE, java_script_enabled=False)
+    answer = await anonymous.new_page()
+    await answer.goto(f"{live_server}/svar/{invitation['id']}/{token}?svar=tentative")
+    assert await answer.is_checked("#svar-tentative")
+    await answer.click("main button[type=submit]")
+    assert "svaret ditt er registrert: kommer kanskje" in await answer.locator("main").inner_text()
+    await anonymous.close()

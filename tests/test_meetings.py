@@ -386,3 +386,37 @@ async def test_thunderbirds_parser_reads_the_mailed_invitation_at_the_right_utc_
     assert event["start_utc"] == f"{year}-{month:02d}-14T{utc_hour:02d}:00:00Z"
     assert {a["rsvp"] for a in event["attendees"]} == {"TRUE"}
     assert len(event["attendees"]) == 3
+
+
+async def test_scheduling_from_the_pages_shows_answers_and_cancels(organiser, smtp):
+    group_id, _ = await reference_group(organiser)
+    form = {
+        "title": "Arbeidsgruppe økonomi",
+        "date": IN_A_WEEK.date().isoformat(),
+        "start": "09:00",
+        "end": "10:30",
+        "place": "Teams",
+        "group_ids": str(group_id),
+        "invitee_emails": "",
+        "agenda": "1. Kontoplan",
+        "documents": "Utkast kontoplan | https://example.no/kontoplan.xlsx",
+        "phase_id": "",
+    }
+    bad = await post_form(organiser, "/admin/meetings/new", form | {"end": "08:00"})
+    assert bad.status_code == 422
+    assert "Møtet må slutte etter at det begynner." in bad.text
+    assert 'value="Arbeidsgruppe økonomi"' in bad.text
+    created = await post_form(organiser, "/admin/meetings/new", form, follow_redirects=False)
+    assert created.status_code == 303, created.text
+    page = await organiser.get(created.headers["location"])
+    assert "Lagret, og e-post er sendt" in page.text
+    assert "Ikke svart: 3" in page.text
+    assert "09:00–10:30" in page.text
+    assert "Utkast kontoplan" in page.text
+    await smtp.mailbox.wait_for(3)
+    meeting_id = int(created.headers["location"].split("/")[3].split("?")[0])
+    listing = await organiser.get("/admin/meetings")
+    assert "Arbeidsgruppe økonomi" in listing.text
+    cancelled = await post_form(organiser, f"/admin/meetings/{meeting_id}/cancel", {})
+    assert "Møtet er avlyst" in cancelled.text
+    await smtp.mailbox.wait_for(6)

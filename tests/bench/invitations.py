@@ -1,0 +1,418 @@
+"""Benchmark: one meeting for 2,000 invitees, from the click to every message accepted by a
+local SMTP server, against sending the same 2,000 messages with plain aiosmtplib.
+
+Requirement: the click (POST /api/meetings through the real app, with the in-service outbox
+worker delivering) takes at most 1.5 times as long as sending 2,000 ready-made messages with
+plain aiosmtplib over one connection, measured in the same run; peak memory is reported.
+
+The SMTP server is aiosmtpd in a process of its own, so its work is not charged to ours. It
+only counts: told to expect N messages, it answers `done N <time>` when it has accepted the
+Nth, with the time of that acceptance from the system's monotonic clock (the same clock as
+`time.monotonic()` here), so the end of each timing is the server's own moment.
+
+Run alone: `python -m tests.bench.invitations` from the repository root.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import statistics
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiosmtplib
+from litestar.testing import AsyncTestClient
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from medvirkning.app import create_app
+from medvirkning.auth.models import Role
+from medvirkning.db import create_engine
+from medvirkning.formats import OSLO
+from medvirkning.mail.models import OutboxMessage, OutboxStatus
+from medvirkning.migrate import upgrade
+from medvirkning.people.models import Group, GroupKind, Membership, MembershipRole, Person
+from medvirkning.settings import Settings, load_settings
+from tests.support import sign_in_as
+
+INVITEES = 2_000
+TARGET = 1.5
+WAIT = 300.0  # seconds: the longest any one wait may take before the benchmark gives up
+ROOT = Path(__file__).resolve().parents[2]
+
+
+# --- the SMTP server, in a process of its own ---------------------------------------------
+
+
+class _Counter:
+    """An aiosmtpd handler that accepts everything and reports when the Nth has arrived."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.target = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.count += 1
+        if self.count == self.target:
+            print(f"done {self.count} {time.monotonic()!r}", flush=True)
+        return "250 OK"
+
+
+async def _sink() -> None:
+    """The server process: `expect N` on stdin arms the counter; EOF on stdin ends it."""
+    from aiosmtpd.smtp import SMTP
+
+    loop = asyncio.get_running_loop()
+    counter = _Counter()
+    # A hostname given, so aiosmtpd does not ask DNS for this machine's name.
+    server = await loop.create_server(
+        lambda: SMTP(counter, hostname="localhost", ident="bench-sink"), "127.0.0.1", 0
+    )
+    print(f"ready {server.sockets[0].getsockname()[1]}", flush=True)
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    try:
+        async with asyncio.timeout(3600):  # never outlive a forgotten benchmark by much
+            while line := await reader.readline():
+                words = line.split()
+                if words[:1] == [b"expect"]:
+                    counter.count, counter.target = 0, int(words[1])
+                    print("armed", flush=True)
+    finally:
+        server.close()
+
+
+class Sink:
+    """The parent's handle on the server process."""
+
+    def __init__(self) -> None:
+        self.process: asyncio.subprocess.Process | None = None
+        self.port = 0
+
+    async def _words(self) -> list[str]:
+        assert self.process and self.process.stdout
+        line = await asyncio.wait_for(self.process.stdout.readline(), WAIT)
+        if not line:
+            raise RuntimeError("the SMTP sink ended unexpectedly")
+        return line.decode().split()
+
+    async def start(self) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tests.bench.invitations",
+            "sink",
+            cwd=ROOT,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        words = await self._words()
+        if words[:1] != ["ready"]:
+            raise RuntimeError(f"the SMTP sink said {words}")
+        self.port = int(words[1])
+
+    async def expect(self, count: int) -> None:
+        """Reset the count; the next `accepted` returns when `count` more have arrived."""
+        assert self.process and self.process.stdin
+        self.process.stdin.write(f"expect {count}\n".encode())
+        await self.process.stdin.drain()
+        if await self._words() != ["armed"]:
+            raise RuntimeError("the SMTP sink did not arm")
+
+    async def accepted(self, count: int) -> float:
+        """The monotonic time at which the server accepted the `count`th message."""
+        words = await self._words()
+        if words[:2] != ["done", str(count)]:
+            raise RuntimeError(f"the SMTP sink said {words}")
+        return float(words[2])
+
+    async def stop(self) -> None:
+        if self.process is None or self.process.returncode is not None:
+            return
+        if self.process.stdin:
+            self.process.stdin.close()
+        try:
+            await asyncio.wait_for(self.process.wait(), 5)
+        except TimeoutError:
+            self.process.kill()
+            await asyncio.wait_for(self.process.wait(), 5)
+
+
+@contextlib.asynccontextmanager
+async def running_sink() -> AsyncIterator[Sink]:
+    sink = Sink()
+    try:
+        await sink.start()
+        yield sink
+    finally:
+        await sink.stop()
+
+
+# --- peak memory: the process's peak RSS -------------------------------------------------
+
+
+def _status_kib(field: str) -> int:
+    text = Path("/proc/self/status").read_text()
+    found = re.search(rf"^{field}:\s+(\d+) kB", text, re.MULTILINE)
+    return int(found.group(1)) if found else 0
+
+
+@contextlib.contextmanager
+def peak_rss() -> Iterator[dict[str, float]]:
+    """Peak resident memory of this whole process (MiB) while the block runs, and what it was
+    before. Linux resets VmHWM on writing 5 to clear_refs; without that, a thread samples."""
+    result = {"before": _status_kib("VmRSS") / 1024, "peak": 0.0}
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        resettable = True
+    except OSError:
+        resettable = False
+    stop = threading.Event()
+    samples = [result["before"]]
+
+    def sample() -> None:
+        while not stop.wait(0.005):
+            samples.append(_status_kib("VmRSS") / 1024)
+
+    sampler = None if resettable else threading.Thread(target=sample, daemon=True)
+    if sampler:
+        sampler.start()
+    try:
+        yield result
+    finally:
+        stop.set()
+        if sampler:
+            sampler.join(timeout=5)
+        result["peak"] = _status_kib("VmHWM") / 1024 if resettable else max(samples)
+        result["method"] = "VmHWM reset" if resettable else "VmRSS sampled"  # type: ignore[assignment]
+
+
+# --- the database ------------------------------------------------------------------------
+
+
+async def fill_database(folder: Path) -> tuple[str, int]:
+    """A migrated SQLite file with 2,000 people, all members of one group since 2024."""
+    url = f"sqlite+aiosqlite:///{folder / 'invitations'}.sqlite3"
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+        people = [
+            {
+                "name": f"{'Øystein Ås' if n % 2 else 'Kari Nordmann'} {n}",
+                "email": f"invitert{n}@kommune.no",
+                "municipality_id": 1,
+                "title": "Konsulent",
+                # One in four reads nynorsk: both templates are used, as in the region.
+                "language_form": "nynorsk" if n % 4 == 0 else "bokmal",
+                "active": True,
+            }
+            for n in range(INVITEES)
+        ]
+        async with engine.begin() as connection:
+            group_id = (
+                await connection.execute(
+                    insert(Group)
+                    .values(name="Alle ansatte i ERP-kommunene", kind=GroupKind.NETWORK)
+                    .returning(Group.id)
+                )
+            ).scalar_one()
+            await connection.execute(insert(Person), people)
+            person_ids = (
+                await connection.execute(
+                    select(Person.id).where(Person.email.like("invitert%@kommune.no"))
+                )
+            ).scalars()
+            await connection.execute(
+                insert(Membership),
+                [
+                    {
+                        "group_id": group_id,
+                        "person_id": person_id,
+                        "role": MembershipRole.MEMBER,
+                        "starts_on": date(2024, 1, 1),
+                    }
+                    for person_id in person_ids
+                ],
+            )
+    finally:
+        await engine.dispose()
+    return url, group_id
+
+
+async def _last_outbox_id(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        return int(await connection.scalar(select(func.max(OutboxMessage.id))) or 0)
+
+
+async def _settled(engine: AsyncEngine, after: int) -> None:
+    """Wait until the worker has marked every message after `after` sent; fail on failures."""
+    async with asyncio.timeout(WAIT):
+        while True:
+            async with engine.connect() as connection:
+                rows = dict(
+                    (
+                        await connection.execute(
+                            select(OutboxMessage.status, func.count())
+                            .where(OutboxMessage.id > after)
+                            .group_by(OutboxMessage.status)
+                        )
+                    ).all()
+                )
+            if rows.get(OutboxStatus.FAILED):
+                raise RuntimeError(f"messages failed: {rows}")
+            if not rows.get(OutboxStatus.PENDING) and not rows.get(OutboxStatus.SENDING):
+                if rows.get(OutboxStatus.SENT) != INVITEES:
+                    raise RuntimeError(f"expected {INVITEES} messages, the outbox has {rows}")
+                return
+            await asyncio.sleep(0.05)
+
+
+# --- the two paths -------------------------------------------------------------------------
+
+
+async def click(
+    client: AsyncTestClient, engine: AsyncEngine, sink: Sink, group_id: int
+) -> tuple[float, float, int]:
+    """Our path: POST /api/meetings until the server has all 2,000. Returns the seconds until
+    the POST returned, the seconds until the last acceptance, and the first outbox id."""
+    after = await _last_outbox_id(engine)
+    await sink.expect(INVITEES)
+    starts = (datetime.now(OSLO) + timedelta(days=7)).replace(
+        hour=13, minute=0, second=0, microsecond=0
+    )
+    body = {
+        "title": "Informasjonsmøte om ny ERP-løsning",
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + timedelta(hours=1)).isoformat(),
+        "group_ids": [group_id],
+        "place": "Kongsberg rådhus, bystyresalen",
+        "agenda": "1. Status i prosjektet\n2. Opplæringsplan\n3. Spørsmål",
+    }
+    start = time.monotonic()
+    response = await client.post("/api/meetings", json=body, timeout=WAIT)
+    returned = time.monotonic()
+    if response.status_code != 201:
+        raise RuntimeError(f"POST /api/meetings: {response.status_code} {response.text[:500]}")
+    if len(response.json()["invitations"]) != INVITEES:
+        raise RuntimeError("the meeting does not have 2,000 invitations")
+    accepted = await sink.accepted(INVITEES)
+    await _settled(engine, after)  # outside the timing: the next run starts from quiet
+    return returned - start, accepted - start, after
+
+
+async def ready_made(engine: AsyncEngine, after: int) -> list[tuple[str, bytes]]:
+    """The recipients and bytes of the messages our service sent after outbox id `after`."""
+    async with engine.connect() as connection:
+        rows = (
+            await connection.execute(
+                select(OutboxMessage.recipient, OutboxMessage.mime)
+                .where(OutboxMessage.id > after)
+                .order_by(OutboxMessage.id)
+            )
+        ).all()
+    messages = [(r.recipient, r.mime) for r in rows if r.mime]
+    if len(messages) != INVITEES:
+        raise RuntimeError(f"found {len(messages)} stored messages, not {INVITEES}")
+    return messages
+
+
+async def plain_aiosmtplib(sink: Sink, sender: str, messages: list[tuple[str, bytes]]) -> float:
+    """The baseline: the same messages over one aiosmtplib connection, from the first connect
+    to the server's acceptance of the last."""
+    await sink.expect(len(messages))
+    start = time.monotonic()
+    smtp = aiosmtplib.SMTP(
+        hostname="127.0.0.1", port=sink.port, use_tls=False, start_tls=False, timeout=30
+    )
+    await smtp.connect()
+    try:
+        for recipient, mime in messages:
+            await smtp.sendmail(sender, [recipient], mime)
+        accepted = await sink.accepted(len(messages))
+    finally:
+        with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+            await smtp.quit()
+    return accepted - start
+
+
+def service_settings(folder: Path, url: str, port: int) -> Settings:
+    return load_settings(
+        {
+            "MEDVIRKNING_DATA_DIR": str(folder),
+            "MEDVIRKNING_DATABASE_URL": url,
+            "MEDVIRKNING_MAIL_BACKEND": "smtp",
+            "MEDVIRKNING_SMTP_HOST": "127.0.0.1",
+            "MEDVIRKNING_SMTP_PORT": str(port),
+            "MEDVIRKNING_SMTP_SECURITY": "none",
+            "MEDVIRKNING_LOG_LEVEL": "warning",
+            # The worker stays on: delivering is part of the path being measured.
+            "MEDVIRKNING_OUTBOX_POLL_SECONDS": "0.05",
+        }
+    )
+
+
+async def bench_invitations(folder: Path) -> None:
+    """One meeting for 2,000 invitees: click to all accepted, against plain aiosmtplib."""
+    url, group_id = await fill_database(folder)
+    engine = create_engine(url)
+    try:
+        async with running_sink() as sink:
+            settings = service_settings(folder, url, sink.port)
+            async with AsyncTestClient(app=create_app(settings)) as client:
+                await sign_in_as(client, Role.ADMIN, email="prosjektleder@kongsbergregionen.no")
+                # A first, untimed click warms what a running service has warm (templates,
+                # statement caches) and gives the 2,000 messages the baseline sends.
+                _, cold, after = await click(client, engine, sink, group_id)
+                messages = await ready_made(engine, after)
+                # Then A-B-B-A (baseline, ours, ours, baseline): neither gets the better place
+                # in the run, and a machine that slows or speeds up evenly affects both alike.
+                plain = [await plain_aiosmtplib(sink, settings.mail_from, messages)]
+                ours: list[tuple[float, float, int]] = []
+                memory: list[dict[str, float]] = []
+                for _ in range(2):
+                    with peak_rss() as rss:
+                        ours.append(await click(client, engine, sink, group_id))
+                    memory.append(rss)
+                plain.append(await plain_aiosmtplib(sink, settings.mail_from, messages))
+    finally:
+        await engine.dispose()
+
+    mine = statistics.mean(total for _, total, _ in ours)
+    request = statistics.mean(returned for returned, _, _ in ours)
+    base = statistics.mean(plain)
+    peak = max(memory, key=lambda m: m["peak"])
+    size = sum(len(mime) for _, mime in messages) / len(messages) / 1024
+    print(
+        f"invitations to {INVITEES}: click-to-accepted {mine:.2f} s, "
+        f"plain aiosmtplib {base:.2f} s, ratio {mine / base:.2f} (target <= {TARGET}); "
+        f"peak memory {peak['peak']:.0f} MiB (peak RSS of the process during the click, "
+        f"{peak['method']}; {peak['peak'] - peak['before']:+.0f} MiB over the RSS before it)"
+    )
+    print(
+        f"  of which: request {request:.2f} s (until the POST returned), then "
+        f"{mine - request:.2f} s until all were accepted; runs: ours "
+        f"{', '.join(f'{t:.2f}' for _, t, _ in ours)} s, plain "
+        f"{', '.join(f'{t:.2f}' for t in plain)} s; cold first click {cold:.2f} s; "
+        f"{size:.1f} KiB a message"
+    )
+
+
+def main() -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as name:
+        asyncio.run(bench_invitations(Path(name)))
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["sink"]:
+        asyncio.run(_sink())
+    else:
+        main()
