@@ -31,6 +31,7 @@ from medvirkning.mail.controllers import outbox_router
 from medvirkning.mail.worker import run_worker
 from medvirkning.meetings.controllers import meetings_router
 from medvirkning.meetings.pages import meeting_pages
+from medvirkning.meetings.services import run_reminders
 from medvirkning.pages import accessibility_statement, home
 from medvirkning.people.registers import GROUPS, MEMBERSHIPS, PEOPLE
 from medvirkning.plan.registers import MILESTONES, PHASES, RISK_FACTORS
@@ -79,18 +80,21 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.outbox_wake = asyncio.Event()
         stop = asyncio.Event()
-        worker = None
+        jobs = []
         if settings.outbox_worker:
-            worker = asyncio.create_task(
-                run_worker(app.state.sessionmaker, settings, stop, app.state.outbox_wake)
-            )
+            jobs = [
+                asyncio.create_task(
+                    run_worker(app.state.sessionmaker, settings, stop, app.state.outbox_wake)
+                ),
+                asyncio.create_task(run_reminders(app.state.sessionmaker, settings, stop)),
+            ]
         try:
             yield
         finally:
             stop.set()
-            if worker:
+            for job in jobs:
                 with suppress(asyncio.CancelledError):
-                    await asyncio.wait_for(worker, timeout=30)
+                    await asyncio.wait_for(job, timeout=30)
             await engine.dispose()
 
     return Litestar(

@@ -162,6 +162,25 @@ def worker() -> None:
     asyncio.run(go())
 
 
+@main.command()
+def reminders() -> None:
+    """Send the meeting reminders that are due now (for cron, when the service's own
+    background jobs are off)."""
+    from medvirkning.meetings.services import send_due_reminders
+
+    settings = _settings()
+
+    async def go() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            async with create_sessionmaker(engine)() as db, db.begin():
+                return await send_due_reminders(db, settings)
+        finally:
+            await engine.dispose()
+
+    click.echo(f"{asyncio.run(go())} reminders written to the outbox.")
+
+
 @main.command("import-people")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--skip-bad-lines", is_flag=True, help="Import the good lines even if some are bad.")

@@ -46,6 +46,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     organizer_name: str = "Prosjektleder, felles ERP i Kongsbergregionen"
     reminder_days_before: int = 2
     reminder_hours_before: int = 24
+    reminders_every_seconds: float = 300.0
 
     @property
     def secure_cookies(self) -> bool:

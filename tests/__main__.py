@@ -157,6 +157,17 @@ def ensure_chromium(required: bool) -> bool:
     return False
 
 
+def ensure_node(required: bool) -> None:
+    """Node reads our invitations with ical.js, the parser inside Thunderbird."""
+    if not shutil.which("node") or not shutil.which("npm"):
+        apt_install("nodejs", "npm")
+    if shutil.which("node") and shutil.which("npm"):
+        return
+    if required:
+        sys.exit("[tests] Node.js and npm are required for the ical.js tests but are missing.")
+    say("Node.js not found: the ical.js half of the calendar tests is SKIPPED.")
+
+
 def main(argv: list[str]) -> int:
     ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
     required = ci or "--require-postgres" in argv
@@ -173,6 +184,7 @@ def main(argv: list[str]) -> int:
             say(f"{check[0]} failed")
             return 1
     browser = ensure_chromium(required)
+    ensure_node(required)
     with throwaway_postgres(required) as postgres_url:
         env = os.environ | {
             "MEDVIRKNING_TEST_POSTGRES_URL": postgres_url or "",

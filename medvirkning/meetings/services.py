@@ -7,15 +7,19 @@ sends METHOD:CANCEL; an invitee taken off a meeting gets a CANCEL of their own.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import hmac
+import logging
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -29,6 +33,8 @@ from medvirkning.meetings.schemas import MeetingCreate, MeetingUpdate
 from medvirkning.people.models import Group, Membership, Person
 from medvirkning.plan.models import Milestone, Phase
 from medvirkning.settings import Settings
+
+log = logging.getLogger("medvirkning.reminders")
 
 # Past this many invitees each message lists only its recipient as ATTENDEE: 2,000
 # invitees listed in 2,000 messages would be four million lines of mail.
@@ -445,11 +451,33 @@ async def send_due_reminders(
     )
     count = 0
     for invitation in invitations.unique():
-        if invitation.answer == Answer.NO_ANSWER:
-            invitation.no_answer_reminded_at = now
-        else:
-            invitation.accepted_reminded_at = now
+        column = (
+            Invitation.no_answer_reminded_at
+            if invitation.answer == Answer.NO_ANSWER
+            else Invitation.accepted_reminded_at
+        )
+        # Taken only if still unmarked: two instances never remind the same person twice.
+        marked = await db.execute(
+            update(Invitation)
+            .where(Invitation.id == invitation.id, column.is_(None))
+            .values({column.key: now})
+            .execution_options(synchronize_session=False)
+        )
+        if marked.rowcount != 1:  # type: ignore[attr-defined]
+            continue
         send(db, settings, invitation.meeting, None, "reminder", [invitation])
         count += 1
     await db.flush()
     return count
+
+
+async def run_reminders(sessions: Any, settings: Settings, stop: asyncio.Event) -> None:
+    """Send due reminders every few minutes until stopped."""
+    while not stop.is_set():
+        try:
+            async with sessions() as db, db.begin():
+                await send_due_reminders(db, settings)
+        except (SQLAlchemyError, OSError) as exc:  # the database is away: try next round
+            log.warning("reminders could not run: %s", exc)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=settings.reminders_every_seconds)
