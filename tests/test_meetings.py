@@ -420,3 +420,107 @@ async def test_scheduling_from_the_pages_shows_answers_and_cancels(organiser, sm
     cancelled = await post_form(organiser, f"/admin/meetings/{meeting_id}/cancel", {})
     assert "Møtet er avlyst" in cancelled.text
     await smtp.mailbox.wait_for(6)
+
+
+async def test_a_series_goes_out_once_as_a_rule_and_one_occurrence_moves_or_is_cancelled_alone(
+    organiser, smtp
+):
+    group_id, _ = await reference_group(organiser)
+    until = (IN_A_WEEK + timedelta(weeks=4)).date()
+    body = meeting_body(group_id, repeat_every_weeks=2, repeat_until=until.isoformat())
+    first = await organiser.post("/api/meetings", json=body)
+    assert first.status_code == 201, first.text
+    series_uid = first.json()["series_uid"]
+    occurrences = [
+        m for m in (await organiser.get("/api/meetings")).json() if m["series_uid"] == series_uid
+    ]
+    assert [m["starts_at"][:10] for m in occurrences] == [
+        (IN_A_WEEK + timedelta(weeks=n)).date().isoformat() for n in (0, 2, 4)
+    ]
+    # Every occurrence keeps the Oslo wall time, summer time or not.
+    assert {datetime.fromisoformat(m["starts_at"]).astimezone(OSLO).hour for m in occurrences} == {
+        10
+    }
+
+    invitations = await smtp.mailbox.wait_for(3)
+    assert len(invitations) == 3  # one per person, not one per occurrence
+    _, calendar = calendar_of(invitations[0])
+    event = event_of(calendar)
+    assert str(event["UID"]) == series_uid
+    rule = event["RRULE"]
+    assert rule["FREQ"] == ["WEEKLY"]
+    assert rule["INTERVAL"] == [2]
+    assert "RECURRENCE-ID" not in event
+    bokmal = next(m for m in invitations if m["To"].startswith("anne"))
+    assert "Møtet gjentas annenhver uke til" in bokmal.get_body(("plain",)).get_content()
+
+    second = occurrences[1]
+    moved_to = datetime.fromisoformat(second["starts_at"]) + timedelta(days=1)
+    moved = await organiser.patch(
+        f"/api/meetings/{second['id']}",
+        json={
+            "starts_at": moved_to.isoformat(),
+            "ends_at": (moved_to + timedelta(hours=1)).isoformat(),
+        },
+    )
+    assert moved.status_code == 200, moved.text
+    updates = (await smtp.mailbox.wait_for(6))[3:]
+    for message in updates:
+        method, calendar = calendar_of(message)
+        event = event_of(calendar)
+        assert method == "REQUEST"
+        assert str(event["UID"]) == series_uid
+        assert event.decoded("RECURRENCE-ID") == datetime.fromisoformat(second["starts_at"])
+        assert event.decoded("DTSTART") == moved_to
+        assert "RRULE" not in event
+
+    third = occurrences[2]
+    await organiser.post(f"/api/meetings/{third['id']}/cancel")
+    cancels = (await smtp.mailbox.wait_for(9))[6:]
+    for message in cancels:
+        method, calendar = calendar_of(message)
+        event = event_of(calendar)
+        assert method == "CANCEL"
+        assert str(event["UID"]) == series_uid
+        assert event.decoded("RECURRENCE-ID") == datetime.fromisoformat(third["starts_at"])
+    after = {m["id"]: m for m in (await organiser.get("/api/meetings")).json()}
+    assert after[first.json()["id"]]["cancelled"] is False
+    assert after[third["id"]]["cancelled"] is True
+
+
+async def test_answering_a_series_answers_every_occurrence(organiser, smtp):
+    group_id, _ = await reference_group(organiser)
+    until = (IN_A_WEEK + timedelta(weeks=2)).date()
+    first = (
+        await organiser.post(
+            "/api/meetings",
+            json=meeting_body(group_id, repeat_every_weeks=1, repeat_until=until.isoformat()),
+        )
+    ).json()
+    message = next(m for m in await smtp.mailbox.wait_for(3) if m["To"].startswith("siri"))
+    link = re.search(
+        r"http://\S+(/svar/\S+)\?svar=declined", message.get_body(("plain",)).get_content()
+    ).group(1)
+    await post_form(organiser, link, {"svar": "declined"})
+    answers = [
+        next(i["answer"] for i in m["invitations"] if i["email"].startswith("siri"))
+        for m in (await organiser.get("/api/meetings")).json()
+        if m["series_uid"] == first["series_uid"]
+    ]
+    assert answers == ["declined", "declined", "declined"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"repeat_every_weeks": 3, "repeat_until": "2030-01-01"}, "repeat_every_weeks"),
+        ({"repeat_every_weeks": 1, "repeat_until": "2040-01-01"}, "repeat_until"),
+        ({"repeat_every_weeks": 1, "repeat_until": "2020-01-01"}, "repeat_until"),
+    ],
+)
+async def test_bad_series_are_refused(organiser, smtp, changes, field):
+    group_id, _ = await reference_group(organiser)
+    response = await organiser.post("/api/meetings", json=meeting_body(group_id, **changes))
+    assert response.status_code in (400, 422), response.text
+    assert field in [e["field"] for e in response.json()["errors"]]
+    assert (await organiser.get("/api/meetings")).json() == []

@@ -52,6 +52,7 @@ class CalendarEvent:
     url: str = ""  # video link or the meeting's page
     status: str = "CONFIRMED"  # or "CANCELLED"
     recurrence_id: datetime | None = None  # the original start of one occurrence of a series
+    rrule: str = ""  # a series: e.g. "FREQ=WEEKLY;INTERVAL=2;UNTIL=20270301T230000Z"
     stamp: datetime | None = None  # DTSTAMP; default now (UTC)
     language: str = "nb"  # "nb" or "nn"
 
@@ -123,6 +124,8 @@ def _vevent(method: str, event: CalendarEvent) -> Event:
     vevent.add("dtend", end, parameters=zone)
     if event.recurrence_id is not None:
         vevent.add("recurrence-id", _oslo_wall_time(event.recurrence_id), parameters=zone)
+    if event.rrule:
+        vevent.add("rrule", vRecur.from_ical(event.rrule))
     vevent.add("summary", event.summary, parameters=language)
     if event.description:
         vevent.add("description", event.description, parameters=language)

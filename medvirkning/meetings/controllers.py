@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -42,6 +43,8 @@ def meeting_read(meeting: Meeting) -> MeetingRead:
         id=meeting.id,
         uid=meeting.uid,
         sequence=meeting.sequence,
+        series_uid=meeting.series_uid,
+        recurrence_id=meeting.recurrence_id,
         title=meeting.title,
         agenda=meeting.agenda,
         starts_at=meeting.starts_at,
@@ -307,8 +310,12 @@ async def calendar_feed(
     ):
         raise NotFound("Fant ingen kalender her.")
     meetings = await feed_owner_meetings(db, kind, owner_id)
-    # A feed URL can be passed around: it names no attendees.
-    events = [services.calendar_event(state.settings, m, []) for m in meetings]
+    # A feed URL can be passed around: it names no attendees. Each occurrence of a series is
+    # its own event there, so a feed never holds exceptions to a rule it does not carry.
+    events = [
+        replace(services.calendar_event(state.settings, m, []), uid=m.uid, recurrence_id=None)
+        for m in meetings
+    ]
     body = calendar_bytes("PUBLISH", events, name="Medvirkning – møter")
     return Response(body, media_type="text/calendar; charset=utf-8")
 

@@ -41,6 +41,11 @@ class Meeting(Timestamped, Base):
     # Stable across every update and the cancellation: calendars match on it.
     uid: Mapped[str] = mapped_column(String(200), unique=True)
     sequence: Mapped[int] = mapped_column(default=0)
+    # An occurrence of a series: calendars know it by the series' UID and its original start.
+    series_uid: Mapped[str | None] = mapped_column(String(200), index=True)
+    recurrence_id: Mapped[datetime | None]
+    # On the first occurrence: the rule the whole series was sent with.
+    series_rule: Mapped[str] = mapped_column(String(200), default="")
     title: Mapped[str] = mapped_column(String(200))
     agenda: Mapped[str] = mapped_column(Text, default="")
     starts_at: Mapped[datetime] = mapped_column(index=True)

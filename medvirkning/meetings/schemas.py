@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from datetime import date, datetime
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -30,6 +30,9 @@ class MeetingCreate(Struct):
     phase_id: Id | None = None
     milestone_id: Id | None = None
     documents: list[DocumentIn] = []
+    # A series: the same meeting every week or every other week, until a date.
+    repeat_every_weeks: Literal[1, 2] | None = None
+    repeat_until: date | None = None
 
 
 class MeetingUpdate(Struct):
@@ -92,6 +95,8 @@ class MeetingRead(msgspec.Struct, frozen=True):
     id: int
     uid: str
     sequence: int
+    series_uid: str | None
+    recurrence_id: datetime | None
     title: str
     agenda: str
     starts_at: datetime

@@ -14,7 +14,7 @@ import hmac
 import logging
 import uuid
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -25,7 +25,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from medvirkning.db import utcnow
 from medvirkning.errors import FieldError, InvalidInput, NotFound
-from medvirkning.formats import OSLO
+from medvirkning.formats import OSLO, date_no
 from medvirkning.mail.outbox import compose, enqueue
 from medvirkning.meetings.calendar import Attendee, CalendarEvent, calendar_bytes
 from medvirkning.meetings.models import PARTSTAT, Answer, Invitation, Meeting, MeetingDocument
@@ -178,27 +178,63 @@ async def create_meeting(
         )
     if errors:
         raise InvalidInput(errors=errors)
+    starts = _occurrences(starts_at, data.repeat_every_weeks, data.repeat_until)
+    if len(starts) > MAX_OCCURRENCES:
+        message = f"En serie kan ha høyst {MAX_OCCURRENCES} møter; velg en tidligere sluttdato."
+        raise InvalidInput.for_field("repeat_until", message)
+    if data.repeat_every_weeks and len(starts) < 2:
+        raise InvalidInput.for_field("repeat_until", "Serien må slutte etter det første møtet.")
     domain = settings.mail_from.rsplit("@", 1)[-1]
-    meeting = Meeting(
-        uid=f"{uuid.uuid4()}@{domain}",
-        title=data.title.strip(),
-        agenda=data.agenda,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        place=data.place.strip(),
-        video_link=data.video_link,
-        phase_id=data.phase_id,
-        milestone_id=data.milestone_id,
-        created_by_id=created_by,
-        groups=groups,
-        invitations=[Invitation(person=p) for p in invitees.values()],
-    )
-    _documents(meeting, data.documents)
-    db.add(meeting)
+    series_uid = f"{uuid.uuid4()}@{domain}" if len(starts) > 1 else None
+    meetings = []
+    for start in starts:
+        meeting = Meeting(
+            uid=f"{uuid.uuid4()}@{domain}",
+            series_uid=series_uid,
+            recurrence_id=start if series_uid else None,
+            title=data.title.strip(),
+            agenda=data.agenda,
+            starts_at=start,
+            ends_at=start + (ends_at - starts_at),
+            place=data.place.strip(),
+            video_link=data.video_link,
+            phase_id=data.phase_id,
+            milestone_id=data.milestone_id,
+            created_by_id=created_by,
+            groups=groups,
+            invitations=[Invitation(person=p) for p in invitees.values()],
+        )
+        _documents(meeting, data.documents)
+        meetings.append(meeting)
+    first = meetings[0]
+    if series_uid:
+        first.series_rule = _rule(data.repeat_every_weeks or 1, meetings[-1].starts_at)
+    db.add_all(meetings)
     await db.flush()
-    _mark_documents_sent(meeting)
-    send(db, settings, meeting, "REQUEST", "new", meeting.invitations)
-    return meeting
+    for meeting in meetings:
+        _mark_documents_sent(meeting)
+    # A series goes out once, as a rule; each occurrence keeps its own answers.
+    send(db, settings, first, "REQUEST", "new", first.invitations)
+    return first
+
+
+MAX_OCCURRENCES = 110
+
+
+def _occurrences(start: datetime, every_weeks: int | None, until: date | None) -> list[datetime]:
+    """The starts of a series in Oslo wall time: 10:00 stays 10:00 across summer time."""
+    if not every_weeks or until is None:
+        return [start]
+    local, starts = start.astimezone(OSLO), list[datetime]()
+    while local.date() <= until and len(starts) <= MAX_OCCURRENCES:
+        starts.append(local)
+        local = (local.replace(tzinfo=None) + timedelta(weeks=every_weeks)).replace(tzinfo=OSLO)
+    return starts
+
+
+def _rule(every_weeks: int, last_start: datetime) -> str:
+    until = last_start.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"FREQ=WEEKLY;INTERVAL={every_weeks};UNTIL={until}"
 
 
 async def update_meeting(
@@ -283,10 +319,25 @@ async def remove_invitee(
 
 
 async def record_answer(db: AsyncSession, invitation: Invitation, answer: Answer) -> None:
+    """The answer; to a series' invitation it is the answer for every occurrence to come."""
     if invitation.removed_at is not None or invitation.meeting.cancelled_at is not None:
         raise InvalidInput.for_field("answer", "Møtet er avlyst, eller du er ikke lenger invitert.")
-    invitation.answer = answer
-    invitation.answered_at = utcnow()
+    answered = [invitation]
+    if invitation.meeting.series_rule:
+        answered += await db.scalars(
+            select(Invitation)
+            .join(Meeting)
+            .where(
+                Meeting.series_uid == invitation.meeting.series_uid,
+                Meeting.id != invitation.meeting_id,
+                Meeting.cancelled_at.is_(None),
+                Invitation.person_id == invitation.person_id,
+                Invitation.removed_at.is_(None),
+            )
+        )
+    for each in answered:
+        each.answer = answer
+        each.answered_at = utcnow()
     await db.flush()
 
 
@@ -315,12 +366,19 @@ def _not_cancelled(meeting: Meeting) -> None:
 
 
 def calendar_event(
-    settings: Settings, meeting: Meeting, attendees: Sequence[Invitation]
+    settings: Settings,
+    meeting: Meeting,
+    attendees: Sequence[Invitation],
+    whole_series: bool = False,
 ) -> CalendarEvent:
     url = meeting.video_link or f"{settings.public_base_url}/moter/{meeting.id}"
+    series = meeting.series_uid is not None
     return CalendarEvent(
-        uid=meeting.uid,
+        uid=meeting.series_uid or meeting.uid,
         sequence=meeting.sequence,
+        # The first send of a series is the rule; later an occurrence is named by its start.
+        recurrence_id=meeting.recurrence_id if series and not whole_series else None,
+        rrule=meeting.series_rule if series and whole_series else "",
         summary=meeting.title,
         start=meeting.starts_at,
         end=meeting.ends_at,
@@ -371,14 +429,15 @@ def send(
     """Write one message per recipient to the outbox, with the calendar data unless the
     method is None (a reminder must not make calendars ask for an answer again)."""
     everyone = current(meeting) if len(current(meeting)) <= FULL_ATTENDEE_LIST else None
+    whole = kind == "new" and bool(meeting.series_rule)
     shared = None
     if method and everyone:
-        shared = calendar_bytes(method, [calendar_event(settings, meeting, everyone)])
+        shared = calendar_bytes(method, [calendar_event(settings, meeting, everyone, whole)])
     for invitation in recipients:
         ics = None
         if method:
             ics = shared or calendar_bytes(
-                method, [calendar_event(settings, meeting, [invitation])]
+                method, [calendar_event(settings, meeting, [invitation], whole)]
             )
         message = _message(settings, meeting, invitation, method, kind, ics)
         enqueue(db, message, kind=f"meeting_{kind}")
@@ -404,6 +463,7 @@ def _message(
         {
             "kind": kind,
             "invitation_answer": invitation.answer.value,
+            "repeats": _repeats(meeting, form) if kind == "new" else "",
             "meeting": meeting,
             "person": person,
             "answers": {a.value: f"{base}?svar={a.value}" for a in Answer if a != Answer.NO_ANSWER},
@@ -419,6 +479,20 @@ def _message(
             ics, maintype="application", subtype="ics", filename="invitasjon.ics"
         )
     return message
+
+
+def _repeats(meeting: Meeting, form: str) -> str:
+    """The series in words, for the invitation's text."""
+    if not meeting.series_rule:
+        return ""
+    rule = dict(part.split("=", 1) for part in meeting.series_rule.split(";"))
+    last = datetime.strptime(rule["UNTIL"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    weekly = rule["INTERVAL"] == "1"
+    if form == "nynorsk":
+        return (
+            f"Møtet blir gjenteke {'kvar veke' if weekly else 'annakvar veke'} til {date_no(last)}."
+        )
+    return f"Møtet gjentas {'hver uke' if weekly else 'annenhver uke'} til {date_no(last)}."
 
 
 async def send_due_reminders(

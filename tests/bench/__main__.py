@@ -22,6 +22,7 @@ from medvirkning.people.importer import import_people
 from medvirkning.people.models import Person
 from medvirkning.people.schemas import PersonRead
 from medvirkning.settings import load_settings
+from tests.bench.invitations import bench_invitations
 
 PEOPLE = 5_000
 
@@ -139,6 +140,7 @@ async def main() -> None:
         folder = Path(name)
         await bench_import(folder)
         await bench_list(folder)
+        await bench_invitations(folder)
 
 
 if __name__ == "__main__":
