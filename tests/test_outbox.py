@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 
 from medvirkning.db import create_engine, create_sessionmaker, utcnow
 from medvirkning.mail.models import OutboxMessage, OutboxStatus
-from medvirkning.mail.outbox import compose, enqueue
+from medvirkning.mail.outbox import Letter, compose, enqueue, letter_bytes
 from medvirkning.mail.worker import (
     Claimed,
     FolderBackend,
@@ -29,27 +29,23 @@ from tests.conftest import SmtpServer, free_port
 
 async def queue(settings, count: int, start: int = 0) -> list[str]:
     """`count` messages in the outbox, as the service writes them; their Message-IDs."""
+    context = {"link": "http://x/", "minutes": 15, "expires_at": utcnow()}
+    letters = [
+        compose(
+            settings,
+            f"ansatt{n}@kommune.no",
+            f"Melding {n}",
+            "sign_in",
+            {"name": f"Ansatt {n}", **context},
+        )
+        for n in range(start, start + count)
+    ]
     engine = create_engine(settings.database_url)
-    ids = []
     try:
         async with create_sessionmaker(engine)() as db, db.begin():
-            for n in range(start, start + count):
-                message = compose(
-                    settings,
-                    f"ansatt{n}@kommune.no",
-                    f"Melding {n}",
-                    "sign_in",
-                    {
-                        "name": f"Ansatt {n}",
-                        "link": "http://x/",
-                        "minutes": 15,
-                        "expires_at": utcnow(),
-                    },
-                )
-                ids.append(enqueue(db, message, kind="test").message_id)
+            return await enqueue(db, settings, letters, kind="test")
     finally:
         await engine.dispose()
-    return ids
 
 
 async def deliver_all(settings, rounds: int = 400) -> None:
@@ -237,21 +233,47 @@ async def test_folder_backend_writes_eml_files_a_person_can_open(settings, tmp_p
 
 
 async def test_mail_is_norwegian_with_a_text_and_an_html_part(settings):
-    message = compose(
+    letter = compose(
         settings,
         "kari@kommune.no",
         "Lenke for å logge inn i Medvirkning",
         "sign_in",
         {"name": "Kari", "link": "http://x/logg-inn/abc", "minutes": 15, "expires_at": utcnow()},
     )
-    parsed = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
+    message_id, mime = letter_bytes(settings, letter)
+    parsed = email.message_from_bytes(mime, policy=email.policy.default)
+    assert parsed["Message-ID"] == message_id
     assert parsed["Subject"] == "Lenke for å logge inn i Medvirkning"
+    assert (
+        parsed["From"].addresses[0].display_name
+        == "Medvirkning – ERP-prosjektet i Kongsbergregionen"
+    )
     assert parsed.get_content_type() == "multipart/alternative"
+    assert not parsed.defects
     text = parsed.get_body(("plain",)).get_content()
     html = parsed.get_body(("html",)).get_content()
     assert "Lenken virker én gang og er gyldig i 15 minutter" in text
     assert '<html lang="nb">' in html
     assert 'href="http://x/logg-inn/abc"' in html
+    assert all(len(line) <= 998 for line in mime.split(b"\r\n"))
+
+
+async def test_a_letter_with_a_calendar_is_mixed_with_the_file_attached(settings):
+    ics = b"BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nSUMMARY:M\xc3\xb8te\r\nEND:VCALENDAR\r\n"
+    letter = Letter(
+        "kari@kommune.no", "Invitasjon: Møte", "Tekst æøå " * 40, "<p>HTML</p>", ics, "REQUEST"
+    )
+    _, mime = letter_bytes(settings, letter)
+    parsed = email.message_from_bytes(mime, policy=email.policy.default)
+    assert parsed.get_content_type() == "multipart/mixed"
+    assert not parsed.defects
+    [calendar] = [p for p in parsed.walk() if p.get_content_type() == "text/calendar"]
+    assert calendar.get_param("method") == "REQUEST"
+    assert calendar.get_payload(decode=True) == ics
+    [attachment] = list(parsed.iter_attachments())
+    assert attachment.get_filename() == "invitasjon.ics"
+    assert attachment.get_payload(decode=True) == ics
+    assert parsed.get_body(("plain",)).get_content().rstrip() == ("Tekst æøå " * 40).rstrip()
 
 
 async def test_the_worker_command_sends_on_its_own_and_stops_on_sigterm(settings, tmp_path):

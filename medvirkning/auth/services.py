@@ -118,7 +118,7 @@ async def request_sign_in_link(
             "expires_at": expires_at,
         },
     )
-    enqueue(db, message, kind="sign_in", purge_after_send=True)
+    await enqueue(db, settings, [message], kind="sign_in", purge_after_send=True)
 
 
 async def check_sign_in_link(db: AsyncSession, token: str) -> SignInLink:

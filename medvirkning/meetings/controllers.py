@@ -92,7 +92,7 @@ async def create_meeting(
     request: Request[Principal, Any, Any], db: Db, state: State, data: JSONBody[MeetingCreate]
 ) -> MeetingRead:
     meeting = await services.create_meeting(db, state.settings, data, request.user.person_id)
-    return await _fresh(db, meeting)
+    return meeting_read(meeting)  # loaded as it was made: no need to read it back
 
 
 @get("/api/meetings/{meeting_id:int}", opt=ADMIN, tags=TAGS, summary="Et møte med svarene")

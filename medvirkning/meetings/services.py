@@ -26,7 +26,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from medvirkning.db import utcnow
 from medvirkning.errors import FieldError, InvalidInput, NotFound
 from medvirkning.formats import OSLO, date_no
-from medvirkning.mail.outbox import compose, enqueue
+from medvirkning.mail.outbox import Letter, compose, enqueue
 from medvirkning.meetings.calendar import Attendee, CalendarEvent, calendar_bytes
 from medvirkning.meetings.models import PARTSTAT, Answer, Invitation, Meeting, MeetingDocument
 from medvirkning.meetings.schemas import MeetingCreate, MeetingUpdate
@@ -203,6 +203,7 @@ async def create_meeting(
             created_by_id=created_by,
             groups=groups,
             invitations=[Invitation(person=p) for p in invitees.values()],
+            points=[],
         )
         _documents(meeting, data.documents)
         meetings.append(meeting)
@@ -214,7 +215,7 @@ async def create_meeting(
     for meeting in meetings:
         _mark_documents_sent(meeting)
     # A series goes out once, as a rule; each occurrence keeps its own answers.
-    send(db, settings, first, "REQUEST", "new", first.invitations)
+    await send(db, settings, first, "REQUEST", "new", first.invitations)
     return first
 
 
@@ -265,7 +266,7 @@ async def update_meeting(
     meeting.sequence += 1
     await db.flush()
     _mark_documents_sent(meeting)
-    send(db, settings, meeting, "REQUEST", "update", current(meeting))
+    await send(db, settings, meeting, "REQUEST", "update", current(meeting))
     return meeting
 
 
@@ -275,7 +276,7 @@ async def cancel_meeting(db: AsyncSession, settings: Settings, meeting_id: int) 
     meeting.cancelled_at = utcnow()
     meeting.sequence += 1
     await db.flush()
-    send(db, settings, meeting, "CANCEL", "cancel", current(meeting))
+    await send(db, settings, meeting, "CANCEL", "cancel", current(meeting))
     return meeting
 
 
@@ -299,7 +300,7 @@ async def add_invitees(
         invitation.removed_at = None
         invited.append(invitation)
     await db.flush()
-    send(db, settings, meeting, "REQUEST", "new", invited)
+    await send(db, settings, meeting, "REQUEST", "new", invited)
     return meeting
 
 
@@ -314,7 +315,7 @@ async def remove_invitee(
     invitation.removed_at = utcnow()
     meeting.sequence += 1
     await db.flush()
-    send(db, settings, meeting, "CANCEL", "removed", [invitation])
+    await send(db, settings, meeting, "CANCEL", "removed", [invitation])
     return meeting
 
 
@@ -418,7 +419,7 @@ SUBJECTS = {
 }
 
 
-def send(
+async def send(
     db: AsyncSession,
     settings: Settings,
     meeting: Meeting,
@@ -426,36 +427,37 @@ def send(
     kind: str,
     recipients: Sequence[Invitation],
 ) -> None:
-    """Write one message per recipient to the outbox, with the calendar data unless the
+    """Write one letter per recipient to the outbox, with the calendar data unless the
     method is None (a reminder must not make calendars ask for an answer again)."""
     everyone = current(meeting) if len(current(meeting)) <= FULL_ATTENDEE_LIST else None
     whole = kind == "new" and bool(meeting.series_rule)
     shared = None
     if method and everyone:
         shared = calendar_bytes(method, [calendar_event(settings, meeting, everyone, whole)])
+    letters = []
     for invitation in recipients:
         ics = None
         if method:
             ics = shared or calendar_bytes(
                 method, [calendar_event(settings, meeting, [invitation], whole)]
             )
-        message = _message(settings, meeting, invitation, method, kind, ics)
-        enqueue(db, message, kind=f"meeting_{kind}")
+        letters.append(_letter(settings, meeting, invitation, method, kind, ics))
+    await enqueue(db, settings, letters, kind=f"meeting_{kind}")
 
 
-def _message(
+def _letter(
     settings: Settings,
     meeting: Meeting,
     invitation: Invitation,
     method: str | None,
     kind: str,
     ics: bytes | None,
-) -> Any:
+) -> Letter:
     person = invitation.person
     form = person.language_form.value
     token = answer_token(settings, invitation.id)
     base = f"{settings.public_base_url}/svar/{invitation.id}/{token}"
-    message = compose(
+    return compose(
         settings,
         person.email,
         SUBJECTS[form][kind].format(title=meeting.title.replace("\n", " ")),
@@ -469,16 +471,10 @@ def _message(
             "answers": {a.value: f"{base}?svar={a.value}" for a in Answer if a != Answer.NO_ANSWER},
             "meeting_url": f"{settings.public_base_url}/moter/{meeting.id}",
         },
-    )
-    if method and ics:
         # Outlook reads the text/calendar part, whose method must match the file's METHOD.
-        message.add_alternative(
-            ics, maintype="text", subtype="calendar", params={"method": method, "charset": "utf-8"}
-        )
-        message.add_attachment(
-            ics, maintype="application", subtype="ics", filename="invitasjon.ics"
-        )
-    return message
+        calendar=ics if method else None,
+        method=method,
+    )
 
 
 def _repeats(meeting: Meeting, form: str) -> str:
@@ -539,7 +535,7 @@ async def send_due_reminders(
         )
         if marked.rowcount != 1:  # type: ignore[attr-defined]
             continue
-        send(db, settings, invitation.meeting, None, "reminder", [invitation])
+        await send(db, settings, invitation.meeting, None, "reminder", [invitation])
         count += 1
     await db.flush()
     return count
