@@ -461,3 +461,21 @@ def test_refuses_what_clients_would_misread(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         calendar_bytes(method, [event])
+
+
+def test_a_calendar_for_each_attendee_is_the_calendar_naming_only_that_attendee() -> None:
+    from dataclasses import replace
+
+    from medvirkning.meetings.calendar import calendars_for_each
+
+    people = [
+        Attendee("ola@kommune.no", 'Berg, Ola "Ola"'),
+        Attendee("bjorn@kommune.no", "Bjørn Ødegård med et navn så langt at linjen må brettes"),
+    ]
+    event = replace(meeting(), attendees=people)
+    stamp = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+    event = replace(event, stamp=stamp)
+    for attendee, spliced in zip(people, calendars_for_each("REQUEST", event, people), strict=True):
+        whole = calendar_bytes("REQUEST", [replace(event, attendees=[attendee])])
+        assert parse_with_icalendar(spliced) == parse_with_icalendar(whole)
+        assert all(len(line) <= 75 for line in spliced.split(b"\r\n"))

@@ -7,7 +7,7 @@ Outlook, Google Calendar and Thunderbird all read the same way.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -140,17 +140,37 @@ def _vevent(method: str, event: CalendarEvent) -> Event:
     # Only a REQUEST asks for answers; a cancellation or a feed must not.
     rsvp = "TRUE" if method == "REQUEST" else "FALSE"
     for attendee in event.attendees:
-        if attendee.partstat not in PARTSTATS:
-            raise ValueError(f"unknown participation status {attendee.partstat!r}")
-        parameters = {
-            "CN": attendee.name,
-            "CUTYPE": "INDIVIDUAL",
-            "ROLE": "REQ-PARTICIPANT",
-            "PARTSTAT": attendee.partstat,
-            "RSVP": rsvp,
-        }
-        vevent.add("attendee", _address(attendee.email, parameters))
+        vevent.add("attendee", _address(attendee.email, _attendee_parameters(attendee, rsvp)))
     return vevent
+
+
+def calendars_for_each(
+    method: str, event: CalendarEvent, attendees: Sequence[Attendee]
+) -> list[bytes]:
+    """One calendar per attendee that names only that attendee: the event is written once
+    and each ATTENDEE line spliced in, since writing 2,000 calendars whole takes seconds."""
+    template = calendar_bytes(method, [replace(event, attendees=[])])
+    head, tail = template.split(b"END:VEVENT", 1)
+    rsvp = "TRUE" if method == "REQUEST" else "FALSE"
+    files = []
+    for attendee in attendees:
+        probe = Event()
+        probe.add("attendee", _address(attendee.email, _attendee_parameters(attendee, rsvp)))
+        line = probe.to_ical().split(b"\r\n", 1)[1].split(b"END:VEVENT")[0]
+        files.append(head + line + b"END:VEVENT" + tail)
+    return files
+
+
+def _attendee_parameters(attendee: Attendee, rsvp: str) -> dict[str, str]:
+    if attendee.partstat not in PARTSTATS:
+        raise ValueError(f"unknown participation status {attendee.partstat!r}")
+    return {
+        "CN": attendee.name,
+        "CUTYPE": "INDIVIDUAL",
+        "ROLE": "REQ-PARTICIPANT",
+        "PARTSTAT": attendee.partstat,
+        "RSVP": rsvp,
+    }
 
 
 def _address(email: str, parameters: dict[str, str]) -> vCalAddress:

@@ -27,7 +27,12 @@ from medvirkning.db import utcnow
 from medvirkning.errors import FieldError, InvalidInput, NotFound
 from medvirkning.formats import OSLO, date_no
 from medvirkning.mail.outbox import Letter, compose, enqueue
-from medvirkning.meetings.calendar import Attendee, CalendarEvent, calendar_bytes
+from medvirkning.meetings.calendar import (
+    Attendee,
+    CalendarEvent,
+    calendar_bytes,
+    calendars_for_each,
+)
 from medvirkning.meetings.models import PARTSTAT, Answer, Invitation, Meeting, MeetingDocument
 from medvirkning.meetings.schemas import MeetingCreate, MeetingUpdate
 from medvirkning.people.models import Group, Membership, Person
@@ -434,14 +439,14 @@ async def send(
     shared = None
     if method and everyone:
         shared = calendar_bytes(method, [calendar_event(settings, meeting, everyone, whole)])
-    letters = []
-    for invitation in recipients:
-        ics = None
-        if method:
-            ics = shared or calendar_bytes(
-                method, [calendar_event(settings, meeting, [invitation], whole)]
-            )
-        letters.append(_letter(settings, meeting, invitation, method, kind, ics))
+    files: list[bytes | None] = [shared] * len(recipients)
+    if method and not shared:
+        event = calendar_event(settings, meeting, recipients, whole)
+        files = list(calendars_for_each(method, event, event.attendees))
+    letters = [
+        _letter(settings, meeting, invitation, method, kind, ics)
+        for invitation, ics in zip(recipients, files, strict=True)
+    ]
     await enqueue(db, settings, letters, kind=f"meeting_{kind}")
 
 
