@@ -232,36 +232,54 @@ async def _mark_failed(
 async def deliver_due(
     sessions: async_sessionmaker[AsyncSession], backend: Backend, settings: Settings
 ) -> int:
-    """Send one batch of due messages; return how many were claimed."""
+    """Send one batch of due messages over a connection of its own; return how many were
+    claimed."""
+    claimed, connection = await _deliver(sessions, backend, settings, None)
+    await _close(connection)
+    return claimed
+
+
+async def _close(connection: Connection | None) -> None:
+    if connection is not None:
+        with contextlib.suppress(OSError, aiosmtplib.SMTPException):
+            await connection.close()
+
+
+async def _deliver(
+    sessions: async_sessionmaker[AsyncSession],
+    backend: Backend,
+    settings: Settings,
+    connection: Connection | None,
+) -> tuple[int, Connection | None]:
+    """Send one batch over the given connection (opened if None); return how many were
+    claimed and the connection, still open unless it broke."""
     async with sessions() as db:
         batch = await claim(db, settings.outbox_batch_size)
     if not batch:
-        return 0
+        return 0, connection
     sent: list[int] = []
     failures: list[tuple[Claimed, str]] = []
     try:
-        connection = await backend.connect()
+        connection = connection or await backend.connect()
     except (OSError, aiosmtplib.SMTPException) as exc:
         failures = [(message, f"{type(exc).__name__}: {exc}") for message in batch]
     else:
-        try:
-            for index, message in enumerate(batch):
-                try:
-                    await connection.send(message)
-                    sent.append(message.id)
-                except aiosmtplib.SMTPRecipientsRefused as exc:
-                    failures.append((message, f"refused: {exc}"))
-                except (OSError, aiosmtplib.SMTPException) as exc:
-                    # The connection is gone: this and the rest of the batch wait for a retry.
-                    failures += [(m, f"{type(exc).__name__}: {exc}") for m in batch[index:]]
-                    break
-        finally:
-            with contextlib.suppress(OSError, aiosmtplib.SMTPException):
-                await connection.close()
+        for index, message in enumerate(batch):
+            try:
+                await connection.send(message)
+                sent.append(message.id)
+            except aiosmtplib.SMTPRecipientsRefused as exc:
+                failures.append((message, f"refused: {exc}"))
+            except (OSError, aiosmtplib.SMTPException) as exc:
+                # The connection is gone: this and the rest of the batch wait for a retry.
+                failures += [(m, f"{type(exc).__name__}: {exc}") for m in batch[index:]]
+                await _close(connection)
+                connection = None
+                break
     async with sessions() as db:
         await _mark_sent(db, sent)
         await _mark_failed(db, settings, failures)
-    return len(batch)
+    return len(batch), connection
 
 
 async def run_worker(
@@ -275,12 +293,17 @@ async def run_worker(
     backend = backend or backend_for(settings)
     wake = wake or asyncio.Event()
     while not stop.is_set():
+        # One connection serves batch after batch while there is mail, and closes when idle.
+        connection: Connection | None = None
         try:
-            while await deliver_due(sessions, backend, settings):
-                if stop.is_set():
-                    return
+            while True:
+                claimed, connection = await _deliver(sessions, backend, settings, connection)
+                if not claimed or stop.is_set():
+                    break
         except (SQLAlchemyError, OSError) as exc:  # the database is away for a while: try later
             log.warning("outbox worker cannot reach the database: %s", exc)
+        finally:
+            await _close(connection)
         wake.clear()
         waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
         await asyncio.wait(
