@@ -524,3 +524,14 @@ async def test_bad_series_are_refused(organiser, smtp, changes, field):
     assert response.status_code in (400, 422), response.text
     assert field in [e["field"] for e in response.json()["errors"]]
     assert (await organiser.get("/api/meetings")).json() == []
+
+
+async def test_a_member_finds_and_renews_the_calendar_address_on_the_meetings_page(client):
+    page = await client.get("/moter")
+    old = re.search(r'<code class="feed">([^<]+)</code>', page.text).group(1)
+    path = old.split("127.0.0.1:8000", 1)[1]
+    assert (await client.get(path)).status_code == 200
+    renewed = await post_form(client, "/moter/kalender", {})
+    new = re.search(r'<code class="feed">([^<]+)</code>', renewed.text).group(1)
+    assert new != old
+    assert (await client.get(path)).status_code == 404

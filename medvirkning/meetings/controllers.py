@@ -226,27 +226,50 @@ async def answer_api(
     return MyMeetingRead(invitation.id, invitation.answer, meeting_read(invitation.meeting))
 
 
-@get("/moter", opt=EVERYONE, include_in_schema=False)
-async def my_meetings_page(request: Request[Principal, Any, Any], db: Db) -> Template:
+async def _mine(
+    request: Request[Principal, Any, Any], db: Db, state: State, saved: bool = False
+) -> Template:
+    person_id = request.user.person_id
+    feed = None
+    if person_id is not None:
+        token = await feed_token(db, state.settings, "person", person_id)
+        feed = f"{state.settings.public_base_url}/kalender/person/{person_id}/{token}.ics"
     return Template(
         "meetings/mine.html",
-        context={"invitations": await _my_invitations(db, request.user.person_id)},
+        context={
+            "invitations": await _my_invitations(db, person_id),
+            "feed": feed,
+            "saved": saved,
+        },
     )
+
+
+@get("/moter", opt=EVERYONE, include_in_schema=False)
+async def my_meetings_page(request: Request[Principal, Any, Any], db: Db, state: State) -> Template:
+    return await _mine(request, db, state)
+
+
+@post("/moter/kalender", opt=EVERYONE, include_in_schema=False)
+async def renew_my_feed_page(
+    request: Request[Principal, Any, Any], db: Db, state: State
+) -> Template:
+    if request.user.person_id is None:
+        raise Forbidden("En API-nøkkel har ingen egen kalender.")
+    await renew_feed(db, "person", request.user.person_id)
+    return await _mine(request, db, state)
 
 
 @post("/moter/svar/{invitation_id:int}", opt=EVERYONE, include_in_schema=False)
 async def answer_page_signed_in(
     request: Request[Principal, Any, Any],
     db: Db,
+    state: State,
     invitation_id: FromPath[int],
     data: URLEncodedBody[dict[str, Any]],
 ) -> Template:
     invitation = await _own_invitation(db, request.user, invitation_id)
     await _answer_from_form(db, invitation, data)
-    return Template(
-        "meetings/mine.html",
-        context={"invitations": await _my_invitations(db, request.user.person_id), "saved": True},
-    )
+    return await _mine(request, db, state, saved=True)
 
 
 async def _answer_from_form(db: Db, invitation: Invitation, data: dict[str, Any]) -> None:
@@ -376,6 +399,7 @@ meetings_router = Router(
         my_meetings,
         answer_api,
         my_meetings_page,
+        renew_my_feed_page,
         answer_page_signed_in,
         answer_link,
         answer_link_post,
