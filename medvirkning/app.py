@@ -117,8 +117,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             secret=settings.secret_key,
             cookie_secure=settings.secure_cookies,
             cookie_samesite="lax",
-            # Scripts call the API with a token, not a cookie; a browser's JSON call is
-            # covered by SameSite=Lax and by JSON bodies, which a cross-site form cannot send.
+            # Scripts call the API with a token, not a cookie; a browser's write to the API
+            # from another site loses its session (AuthenticationMiddleware checks Origin).
             exclude=["/api/"],
         ),
         dependencies={"db": Provide(provide_db)},

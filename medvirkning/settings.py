@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -101,14 +102,17 @@ def _decode(kind: type, value: object) -> object:
 def _stored_secret_key(data_dir: Path) -> str:
     """Generate the key on first run and keep it, so sessions and links survive restarts."""
     path = data_dir / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process wrote it first
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as file:
-        file.write(key)
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        temporary = data_dir / f".secret_key.{os.getpid()}"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_urlsafe(48))
+        # A link appears whole or not at all; another process's key, if first, wins.
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+        temporary.unlink()
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise SettingsError(f"{path} holds no usable secret key; remove it to make a new one")
     return key

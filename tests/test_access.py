@@ -124,3 +124,20 @@ async def test_anonymous_pages_send_the_browser_to_sign_in(anonymous):
     assert api.json()["code"] == "unauthorized"
     assert api.json()["message"] == "Du må logge inn."
     assert SESSION_COOKIE not in anonymous.cookies
+
+
+async def test_an_api_write_from_another_sites_page_does_not_get_the_session(client):
+    body = {"name": "Fra fremmed side", "role": "admin"}
+    forged = await client.post(
+        "/api/api-tokens", json=body, headers={"origin": "https://angriper.example"}
+    )
+    assert forged.status_code == 401
+    fetched = await client.post(
+        "/api/api-tokens", json=body, headers={"sec-fetch-site": "cross-site"}
+    )
+    assert fetched.status_code == 401
+    assert (await client.get("/api/api-tokens")).json() == []
+    own = await client.post(
+        "/api/api-tokens", json=body, headers={"origin": "http://127.0.0.1:8000"}
+    )
+    assert own.status_code == 201

@@ -535,3 +535,28 @@ async def test_a_member_finds_and_renews_the_calendar_address_on_the_meetings_pa
     new = re.search(r'<code class="feed">([^<]+)</code>', renewed.text).group(1)
     assert new != old
     assert (await client.get(path)).status_code == 404
+
+
+async def test_a_member_sees_only_their_own_invitation_and_feeds_of_people_who_left_close(
+    organiser, smtp
+):
+    group_id, _ = await reference_group(organiser)
+    meeting = (await organiser.post("/api/meetings", json=meeting_body(group_id))).json()
+    anne = next(i for i in meeting["invitations"] if i["email"].startswith("anne"))
+    async with database(organiser) as db, db.begin():
+        from medvirkning.auth.services import start_session
+        from medvirkning.people.models import Person
+
+        secret = await start_session(db, await db.get(Person, anne["person"]["id"]))
+    admin_cookie = organiser.cookies.get("medvirkning_session")
+    organiser.cookies.set("medvirkning_session", secret)
+    [mine] = (await organiser.get("/api/my/meetings")).json()
+    assert [i["email"] for i in mine["meeting"]["invitations"]] == ["anne@hjartdal.kommune.no"]
+    feed = (
+        (await organiser.post("/api/my/calendar-feed")).json()["url"].split("127.0.0.1:8000", 1)[1]
+    )
+    assert (await organiser.get(feed)).status_code == 200
+    organiser.cookies.set("medvirkning_session", admin_cookie)
+    await organiser.post(f"/api/people/{anne['person']['id']}/deactivate")
+    assert (await organiser.get(feed)).status_code == 404
+    assert (await organiser.get("/kalender/person/999999/feil.ics")).status_code == 404

@@ -22,6 +22,8 @@ class AuthenticationMiddleware(ASGIMiddleware):
         authorization = connection.headers.get("authorization", "")
         cookie = connection.cookies.get(SESSION_COOKIE)
         principal = None
+        if cookie and _cross_site_write(connection, state.settings.public_base_url):
+            cookie = None  # a write from another site's page does not get the user's session
         if authorization.lower().startswith("bearer ") or cookie:
             async with state.sessionmaker() as db, db.begin():
                 if authorization.lower().startswith("bearer "):
@@ -30,3 +32,14 @@ class AuthenticationMiddleware(ASGIMiddleware):
                     principal = await session_principal(db, state.settings, cookie)
         scope["user"] = principal
         await next_app(scope, receive, send)
+
+
+def _cross_site_write(connection: ASGIConnection, base_url: str) -> bool:
+    """A browser names the page a request comes from; forms are also CSRF-checked, this
+    covers the JSON API, which scripts call with a token instead of a cookie."""
+    if connection.scope.get("method", "GET") in ("GET", "HEAD", "OPTIONS"):
+        return False
+    if connection.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        return True
+    origin = connection.headers.get("origin")
+    return origin is not None and origin.rstrip("/") != base_url

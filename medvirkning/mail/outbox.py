@@ -85,6 +85,8 @@ def _sender(address: str) -> str:
 
 
 def _qp(text: str) -> bytes:
+    # Every line break becomes CRLF, and no bare CR is left, which servers refuse.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     return binascii.b2a_qp(text.encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
 
 

@@ -268,7 +268,8 @@ async def _deliver(
             try:
                 await connection.send(message)
                 sent.append(message.id)
-            except aiosmtplib.SMTPRecipientsRefused as exc:
+            except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as exc:
+                # The server refused this message; the connection still serves the next.
                 failures.append((message, f"refused: {exc}"))
             except (OSError, aiosmtplib.SMTPException) as exc:
                 # The connection is gone: this and the rest of the batch wait for a retry.
@@ -302,6 +303,8 @@ async def run_worker(
                     break
         except (SQLAlchemyError, OSError) as exc:  # the database is away for a while: try later
             log.warning("outbox worker cannot reach the database: %s", exc)
+        except Exception:  # a bug must not stop the mail for good
+            log.exception("outbox worker failed; trying again after a pause")
         finally:
             await _close(connection)
         wake.clear()

@@ -33,7 +33,10 @@ from medvirkning.meetings.schemas import (
     PointIn,
     PointRead,
 )
+from medvirkning.people.models import Group, Person
 from medvirkning.schema import Ref
+
+FEEDS = ("person", "group")
 
 TAGS = ["Møter"]
 
@@ -193,10 +196,18 @@ class MyMeetingRead(msgspec.Struct, frozen=True):
     meeting: MeetingRead
 
 
+def _mine_read(invitation: Invitation) -> MyMeetingRead:
+    """A member sees the meeting and their own invitation, not who else was invited."""
+    meeting = meeting_read(invitation.meeting)
+    own = [i for i in meeting.invitations if i.id == invitation.id]
+    return MyMeetingRead(
+        invitation.id, invitation.answer, msgspec.structs.replace(meeting, invitations=own)
+    )
+
+
 @get("/api/my/meetings", opt=EVERYONE, tags=TAGS, summary="Mine møter")
 async def my_meetings(request: Request[Principal, Any, Any], db: Db) -> list[MyMeetingRead]:
-    invitations = await _my_invitations(db, request.user.person_id)
-    return [MyMeetingRead(i.id, i.answer, meeting_read(i.meeting)) for i in invitations]
+    return [_mine_read(i) for i in await _my_invitations(db, request.user.person_id)]
 
 
 async def _own_invitation(db: Db, user: Principal, invitation_id: int) -> Invitation:
@@ -223,7 +234,7 @@ async def answer_api(
 ) -> MyMeetingRead:
     invitation = await _own_invitation(db, request.user, invitation_id)
     await services.record_answer(db, invitation, data.answer)
-    return MyMeetingRead(invitation.id, invitation.answer, meeting_read(invitation.meeting))
+    return _mine_read(invitation)
 
 
 async def _mine(
@@ -328,9 +339,9 @@ async def calendar_feed(
     db: Db, state: State, kind: FromPath[str], owner_id: FromPath[int], token: FromPath[str]
 ) -> Response[bytes]:
     token = token.removesuffix(".ics")
-    if kind not in ("person", "group") or token != await feed_token(
-        db, state.settings, kind, owner_id
-    ):
+    owner = await db.get(Person if kind == "person" else Group, owner_id) if kind in FEEDS else None
+    valid = owner is not None and getattr(owner, "active", False)
+    if not valid or token != await feed_token(db, state.settings, kind, owner_id):
         raise NotFound("Fant ingen kalender her.")
     meetings = await feed_owner_meetings(db, kind, owner_id)
     # A feed URL can be passed around: it names no attendees. Each occurrence of a series is

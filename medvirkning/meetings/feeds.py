@@ -37,7 +37,10 @@ async def feed_token(db: AsyncSession, settings: Settings, kind: str, owner_id: 
 async def renew_feed(db: AsyncSession, kind: str, owner_id: int) -> None:
     """The old address stops working; calendars must subscribe to the new one."""
     feed = await _feed(db, kind, owner_id)
-    feed.version += 1
+    if feed is None:
+        db.add(CalendarFeed(owner_kind=kind, owner_id=owner_id, version=2))
+    else:
+        feed.version += 1
     await db.flush()
 
 

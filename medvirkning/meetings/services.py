@@ -53,7 +53,7 @@ def answer_token(settings: Settings, invitation_id: int) -> str:
 
 
 def valid_answer_token(settings: Settings, invitation_id: int, token: str) -> bool:
-    return hmac.compare_digest(answer_token(settings, invitation_id), token)
+    return token.isascii() and hmac.compare_digest(answer_token(settings, invitation_id), token)
 
 
 def oslo(moment: datetime) -> datetime:
@@ -337,6 +337,7 @@ async def record_answer(db: AsyncSession, invitation: Invitation, answer: Answer
                 Meeting.series_uid == invitation.meeting.series_uid,
                 Meeting.id != invitation.meeting_id,
                 Meeting.cancelled_at.is_(None),
+                Meeting.starts_at >= utcnow(),
                 Invitation.person_id == invitation.person_id,
                 Invitation.removed_at.is_(None),
             )
@@ -377,7 +378,7 @@ def calendar_event(
     attendees: Sequence[Invitation],
     whole_series: bool = False,
 ) -> CalendarEvent:
-    url = meeting.video_link or f"{settings.public_base_url}/moter/{meeting.id}"
+    url = meeting.video_link or f"{settings.public_base_url}/moter"
     series = meeting.series_uid is not None
     return CalendarEvent(
         uid=meeting.series_uid or meeting.uid,
@@ -474,7 +475,7 @@ def _letter(
             "meeting": meeting,
             "person": person,
             "answers": {a.value: f"{base}?svar={a.value}" for a in Answer if a != Answer.NO_ANSWER},
-            "meeting_url": f"{settings.public_base_url}/moter/{meeting.id}",
+            "meeting_url": f"{settings.public_base_url}/moter",
         },
         # Outlook reads the text/calendar part, whose method must match the file's METHOD.
         calendar=ics if method else None,
@@ -554,5 +555,7 @@ async def run_reminders(sessions: Any, settings: Settings, stop: asyncio.Event) 
                 await send_due_reminders(db, settings)
         except (SQLAlchemyError, OSError) as exc:  # the database is away: try next round
             log.warning("reminders could not run: %s", exc)
+        except Exception:  # a bug must not stop reminders for good
+            log.exception("reminders failed; trying again next round")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=settings.reminders_every_seconds)

@@ -41,7 +41,11 @@ async def group_options(db: AsyncSession) -> list[tuple[str, str]]:
 
 async def person_options(db: AsyncSession) -> list[tuple[str, str]]:
     rows = await db.scalars(select(Person).where(Person.active.is_(True)).order_by(Person.name))
-    return [(str(p.id), f"{p.name} ({p.email})") for p in rows]
+    # Names and where they work, not e-mail addresses: steering reads these pages too.
+    return [
+        (str(p.id), f"{p.name} ({(p.municipality or p.organisation).name})")  # type: ignore[union-attr]
+        for p in rows
+    ]
 
 
 async def _person_affiliation(db: AsyncSession, values: Values, before: Any) -> list[FieldError]:
