@@ -63,6 +63,7 @@ def run(run_migrations: bool) -> None:
         port=settings.port,
         log_level=settings.log_level,
         proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
 
 

@@ -151,8 +151,7 @@ async def _check(db: AsyncSession, register: Register, values: Values, row: Any)
 
 async def _flush(db: AsyncSession, register: Register) -> None:
     try:
-        async with db.begin_nested():
-            await db.flush()
+        await db.flush()
     except IntegrityError as exc:  # a concurrent request won the race for a unique value
         raise Conflict(
             f"Lagringen av {register.singular} kom i konflikt med en annen endring."

@@ -34,6 +34,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     smtp_username: str = ""
     smtp_password: str = ""
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Proxies whose X-Forwarded-For names the client (for the per-client sign-in limit).
+    forwarded_allow_ips: str = "127.0.0.1"
     session_idle_hours: float = 8.0
     sign_in_link_minutes: int = 15
     sign_in_limit_per_address: int = 5

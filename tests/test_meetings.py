@@ -560,3 +560,32 @@ async def test_a_member_sees_only_their_own_invitation_and_feeds_of_people_who_l
     await organiser.post(f"/api/people/{anne['person']['id']}/deactivate")
     assert (await organiser.get(feed)).status_code == 404
     assert (await organiser.get("/kalender/person/999999/feil.ics")).status_code == 404
+
+
+async def test_someone_invited_to_a_series_is_invited_to_every_occurrence_to_come(organiser, smtp):
+    group_id, _ = await reference_group(organiser)
+    rollag = await find_id(organiser, "municipalities", q="Rollag")
+    await organiser.post(
+        "/api/people",
+        json={"name": "Ny Deltaker", "email": "ny@rollag.kommune.no", "municipality_id": rollag},
+    )
+    until = (IN_A_WEEK + timedelta(weeks=2)).date().isoformat()
+    first = (
+        await organiser.post(
+            "/api/meetings", json=meeting_body(group_id, repeat_every_weeks=1, repeat_until=until)
+        )
+    ).json()
+    await organiser.post(
+        f"/api/meetings/{first['id']}/invitees", json={"emails": ["ny@rollag.kommune.no"]}
+    )
+    occurrences = [
+        m
+        for m in (await organiser.get("/api/meetings")).json()
+        if m["series_uid"] == first["series_uid"]
+    ]
+    assert len(occurrences) == 3
+    assert all(
+        "ny@rollag.kommune.no" in [i["email"] for i in m["invitations"]] for m in occurrences
+    )
+    [message] = [m for m in await smtp.mailbox.wait_for(4) if m["To"] == "ny@rollag.kommune.no"]
+    assert "RRULE" in event_of(calendar_of(message)[1])

@@ -187,7 +187,7 @@ async def _mark_sent(db: AsyncSession, ids: Sequence[int]) -> None:
     async with db.begin():
         await db.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids))
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.SENDING)
             .values(status=OutboxStatus.SENT, sent_at=utcnow(), locked_until=None, last_error="")
         )
         # A sign-in link is a secret: once the server has it, we need not keep it.
@@ -215,9 +215,10 @@ async def _mark_failed(
                     "next_attempt_at": utcnow() + retry_delay(settings, message.attempts),
                 }
             )
+            # Only while it is still ours: never undo another worker's "sent".
             await db.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == message.id)
+                .where(OutboxMessage.id == message.id, OutboxMessage.status == OutboxStatus.SENDING)
                 .values(last_error=error[:2000], **values)
             )
             log.warning(

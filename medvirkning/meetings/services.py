@@ -293,20 +293,34 @@ async def add_invitees(
     people, errors = await _people_by_email(db, emails, "emails")
     if errors:
         raise InvalidInput(errors=errors)
-    by_person = {i.person_id: i for i in meeting.invitations}
-    invited = []
-    for person in people:
-        invitation = by_person.get(person.id)
-        if invitation is None:
-            invitation = Invitation(person=person)
-            meeting.invitations.append(invitation)
-        elif invitation.removed_at is None:
-            continue
-        invitation.removed_at = None
-        invited.append(invitation)
+    invited = [i for i in (_invite(meeting, p) for p in people) if i is not None]
+    if meeting.series_rule:  # the series' rule goes out: invite to every occurrence to come
+        later = await db.scalars(
+            select(Meeting).where(
+                Meeting.series_uid == meeting.series_uid,
+                Meeting.id != meeting.id,
+                Meeting.starts_at >= utcnow(),
+                Meeting.cancelled_at.is_(None),
+            )
+        )
+        for occurrence in later:
+            for person in people:
+                _invite(occurrence, person)
     await db.flush()
     await send(db, settings, meeting, "REQUEST", "new", invited)
     return meeting
+
+
+def _invite(meeting: Meeting, person: Person) -> Invitation | None:
+    """The person's invitation, made or brought back; None if they were invited already."""
+    invitation = next((i for i in meeting.invitations if i.person_id == person.id), None)
+    if invitation is None:
+        invitation = Invitation(person=person)
+        meeting.invitations.append(invitation)
+    elif invitation.removed_at is None:
+        return None
+    invitation.removed_at = None
+    return invitation
 
 
 async def remove_invitee(
