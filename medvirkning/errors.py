@@ -75,12 +75,6 @@ class Forbidden(AppError):
     message = "Du har ikke tilgang til dette."
 
 
-class Unavailable(AppError):
-    code = "unavailable"
-    status_code = 503
-    message = "Tjenesten er midlertidig utilgjengelig."
-
-
 # msgspec's English messages, rendered in Norwegian.
 _MSGSPEC_MESSAGES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"Object contains unknown field `(?P<f>[^`]+)`"), "Ukjent felt."),

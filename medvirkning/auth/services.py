@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -277,7 +277,3 @@ async def ensure_admin(
     db.add(RoleGrant(person_id=person.id, role=Role.ADMIN))
     await db.flush()
     return person, True
-
-
-def expired(moment: datetime) -> bool:
-    return moment <= utcnow()
