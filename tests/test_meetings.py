@@ -406,6 +406,8 @@ async def test_scheduling_from_the_pages_shows_answers_and_cancels(organiser, sm
     assert bad.status_code == 422
     assert "Møtet må slutte etter at det begynner." in bad.text
     assert 'value="Arbeidsgruppe økonomi"' in bad.text
+    milestone = await find_id(organiser, "milestones", q="Lyse ut konkurransen")
+    form["milestone_id"] = str(milestone)
     created = await post_form(organiser, "/admin/meetings/new", form, follow_redirects=False)
     assert created.status_code == 303, created.text
     page = await organiser.get(created.headers["location"])
@@ -415,6 +417,8 @@ async def test_scheduling_from_the_pages_shows_answers_and_cancels(organiser, sm
     assert "Utkast kontoplan" in page.text
     await smtp.mailbox.wait_for(3)
     meeting_id = int(created.headers["location"].split("/")[3].split("?")[0])
+    stored = (await organiser.get(f"/api/meetings/{meeting_id}")).json()
+    assert stored["milestone"]["name"] == "Lyse ut konkurransen"
     listing = await organiser.get("/admin/meetings")
     assert "Arbeidsgruppe økonomi" in listing.text
     cancelled = await post_form(organiser, f"/admin/meetings/{meeting_id}/cancel", {})

@@ -22,7 +22,7 @@ from medvirkning.meetings.feeds import feed_token
 from medvirkning.meetings.models import Answer, Meeting, MeetingPoint
 from medvirkning.meetings.schemas import MeetingCreate, MeetingUpdate
 from medvirkning.people.models import Group
-from medvirkning.plan.registers import phase_options
+from medvirkning.plan.registers import milestone_options, phase_options
 
 
 def _lines(text: str) -> list[str]:
@@ -65,6 +65,9 @@ def _form_values(data: dict[str, Any], creating: bool) -> tuple[dict[str, Any], 
         "video_link": str(data.get("video_link", "")).strip(),
         "agenda": str(data.get("agenda", "")),
         "phase_id": int(data["phase_id"]) if str(data.get("phase_id", "")).isdigit() else None,
+        "milestone_id": (
+            int(data["milestone_id"]) if str(data.get("milestone_id", "")).isdigit() else None
+        ),
         "documents": _documents(str(data.get("documents", ""))),
     }
     if creating:
@@ -100,6 +103,7 @@ async def _form(
             "errors": {e.field.split("[")[0]: e.message for e in (error.errors if error else [])},
             "groups": list(groups),
             "phases": await phase_options(db),
+            "milestones": await milestone_options(db),
         },
         status_code=error.status_code if error else 200,
     )
@@ -116,6 +120,7 @@ def _values_of(meeting: Meeting) -> dict[str, Any]:
         "video_link": meeting.video_link,
         "agenda": meeting.agenda,
         "phase_id": str(meeting.phase_id or ""),
+        "milestone_id": str(meeting.milestone_id or ""),
         "documents": "\n".join(f"{d.title} | {d.url}" for d in meeting.documents),
     }
 

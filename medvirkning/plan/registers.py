@@ -30,6 +30,13 @@ async def phase_options(db: AsyncSession) -> list[tuple[str, str]]:
     return [(str(p.id), f"Fase {p.number}: {p.name}") for p in rows]
 
 
+async def milestone_options(db: AsyncSession) -> list[tuple[str, str]]:
+    rows = await db.scalars(
+        select(Milestone).where(Milestone.active.is_(True)).order_by(Milestone.due_on)
+    )
+    return [(str(m.id), f"{m.name} ({date_no(m.due_on)})") for m in rows]
+
+
 async def _phase_dates(db: AsyncSession, values: Values, before: Any) -> list[FieldError]:
     if values["ends_on"] < values["starts_on"]:
         return [FieldError("ends_on", "Sluttdatoen kan ikke være før startdatoen.")]
