@@ -39,6 +39,8 @@ def _cross_site_write(connection: ASGIConnection, base_url: str) -> bool:
     covers the JSON API, which scripts call with a token instead of a cookie."""
     if connection.scope.get("method", "GET") in ("GET", "HEAD", "OPTIONS"):
         return False
+    if not connection.scope["path"].startswith("/api/"):
+        return False  # pages: the CSRF token decides
     if connection.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
         return True
     origin = connection.headers.get("origin")
