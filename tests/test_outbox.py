@@ -198,7 +198,7 @@ async def test_two_workers_on_one_database_deliver_1000_messages_exactly_once(
         for engine in engines
     ]
     try:
-        received = await smtp.mailbox.wait_for(1000)
+        await smtp.mailbox.wait_for(1000)
         await asyncio.sleep(0.5)  # time for a double to show up, if there were one
     finally:
         stop.set()
@@ -210,7 +210,6 @@ async def test_two_workers_on_one_database_deliver_1000_messages_exactly_once(
     assert set(counts) == set(sent_ids)
     assert max(counts.values()) == 1
     assert await statuses(settings) == {"sent": 1000}
-    del received
 
 
 async def test_folder_backend_writes_eml_files_a_person_can_open(settings, tmp_path):

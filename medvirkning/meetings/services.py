@@ -124,11 +124,18 @@ async def _groups(
 async def _people_by_email(
     db: AsyncSession, emails: Sequence[str], field: str
 ) -> tuple[list[Person], list[FieldError]]:
+    wanted = [address.strip().lower() for address in emails]
+    found = (
+        {
+            p.email.lower(): p
+            for p in await db.scalars(select(Person).where(func.lower(Person.email).in_(wanted)))
+        }
+        if wanted
+        else {}
+    )
     people, errors = [], []
     for index, address in enumerate(emails):
-        person = await db.scalar(
-            select(Person).where(func.lower(Person.email) == address.strip().lower())
-        )
+        person = found.get(wanted[index])
         if person is None or not person.active:
             message = f"Fant ingen aktiv person med e-postadressen {address}."
             errors.append(FieldError(f"{field}[{index}]", message))
