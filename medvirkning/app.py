@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar, Request, Router
+from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -16,22 +16,22 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from medvirkning import errors
-from medvirkning.audit import Actor, act_as
 from medvirkning.audit_views import audit_router
 from medvirkning.auth.access import OPEN, access_guard
 from medvirkning.auth.controllers import auth_router
 from medvirkning.auth.middleware import AuthenticationMiddleware
 from medvirkning.auth.registers import ROLE_GRANTS
-from medvirkning.db import create_engine, create_sessionmaker
+from medvirkning.dependencies import provide_db, provide_user
 from medvirkning.health import health
+from medvirkning.jobs import every
 from medvirkning.mail.controllers import outbox_router
 from medvirkning.mail.worker import run_worker
 from medvirkning.meetings.controllers import meetings_router
+from medvirkning.meetings.member_pages import member_pages
 from medvirkning.meetings.pages import meeting_pages
-from medvirkning.meetings.services import run_reminders
+from medvirkning.meetings.reminders import send_due_reminders
 from medvirkning.pages import accessibility_statement, home
 from medvirkning.people.registers import GROUPS, MEMBERSHIPS, PEOPLE
 from medvirkning.plan.registers import MILESTONES, PHASES, RISK_FACTORS
@@ -39,6 +39,7 @@ from medvirkning.region.registers import MUNICIPALITIES, ORGANISATIONS
 from medvirkning.register_api import api_router
 from medvirkning.register_pages import page_router
 from medvirkning.settings import Settings, load_settings
+from medvirkning.transaction import Database
 from medvirkning.web import template_config
 
 STATIC = Path(__file__).parent / "static"
@@ -55,39 +56,29 @@ REGISTERS = [
 ]
 
 
-async def provide_db(request: Request[Any, Any, Any], state: State) -> AsyncGenerator[AsyncSession]:
-    """One transaction per request: commit when the handler succeeds, roll back otherwise."""
-    async with state.sessionmaker() as session:
-        if user := request.scope.get("user"):
-            act_as(session, Actor(user.label, user.person_id))
-        try:
-            yield session
-        except BaseException:
-            await session.rollback()
-            raise
-        await session.commit()
-        if session.sync_session.info.pop("mail_waiting", False):
-            state.outbox_wake.set()
+def background_jobs(database: Database, settings: Settings, stop: asyncio.Event) -> list[Any]:
+    """Every job the service runs beside the requests (off with MEDVIRKNING_OUTBOX_WORKER)."""
+    if not settings.outbox_worker:
+        return []
+
+    async def remind() -> None:
+        async with database.transaction() as db:
+            await send_due_reminders(db, settings)
+
+    return [
+        run_worker(database.sessions, settings, stop, database.outbox_wake),
+        every("reminders", settings.reminders_every_seconds, stop, remind),
+    ]
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
 
     @asynccontextmanager
-    async def database_and_outbox(app: Litestar) -> AsyncGenerator[None]:
-        engine = create_engine(settings.database_url)
-        app.state.engine = engine
-        app.state.sessionmaker = create_sessionmaker(engine)
-        app.state.outbox_wake = asyncio.Event()
+    async def database_and_jobs(app: Litestar) -> AsyncGenerator[None]:
+        app.state.database = database = Database.connect(settings.database_url)
         stop = asyncio.Event()
-        jobs = []
-        if settings.outbox_worker:
-            jobs = [
-                asyncio.create_task(
-                    run_worker(app.state.sessionmaker, settings, stop, app.state.outbox_wake)
-                ),
-                asyncio.create_task(run_reminders(app.state.sessionmaker, settings, stop)),
-            ]
+        jobs = [asyncio.create_task(job) for job in background_jobs(database, settings, stop)]
         try:
             yield
         finally:
@@ -95,7 +86,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             for job in jobs:
                 with suppress(asyncio.CancelledError):
                     await asyncio.wait_for(job, timeout=30)
-            await engine.dispose()
+            await database.close()
 
     return Litestar(
         route_handlers=[
@@ -107,6 +98,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             outbox_router,
             meetings_router,
             meeting_pages,
+            member_pages,
             create_static_files_router(path="/static", directories=[STATIC], opt=OPEN),
             *(api_router(register) for register in REGISTERS),
             *(page_router(register) for register in REGISTERS),
@@ -121,7 +113,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # from another site loses its session (AuthenticationMiddleware checks Origin).
             exclude=["/api/"],
         ),
-        dependencies={"db": Provide(provide_db)},
+        dependencies={
+            "db": Provide(provide_db),
+            "settings": Provide(lambda: settings, sync_to_thread=False, use_cache=True),
+            "user": Provide(provide_user, sync_to_thread=False),
+        },
         exception_handlers={
             errors.AppError: errors.handle_app_error,
             ValidationException: errors.handle_validation_error,
@@ -136,7 +132,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             path="/schema",
             openapi_router=Router(path="/schema", route_handlers=[], opt=OPEN),
         ),
-        lifespan=[database_and_outbox],
+        lifespan=[database_and_jobs],
         state=State({"settings": settings}),
         logging_config=LoggingConfig(
             root={"level": settings.log_level.upper(), "handlers": ["queue_listener"]},

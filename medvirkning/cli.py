@@ -9,9 +9,10 @@ from pathlib import Path
 import click
 import uvicorn
 
-from medvirkning.db import create_engine, create_sessionmaker
+from medvirkning.audit import Actor
 from medvirkning.migrate import upgrade
 from medvirkning.settings import Settings, SettingsError, load_settings
+from medvirkning.transaction import connected
 
 
 def _settings() -> Settings:
@@ -22,11 +23,8 @@ def _settings() -> Settings:
 
 
 async def _migrate(settings: Settings) -> int:
-    engine = create_engine(settings.database_url)
-    try:
-        return await upgrade(engine)
-    finally:
-        await engine.dispose()
+    async with connected(settings.database_url) as database:
+        return await upgrade(database.engine)
 
 
 @click.group()
@@ -72,14 +70,10 @@ async def _how_to_sign_in(settings: Settings) -> str:
 
     from medvirkning.auth.models import Role, RoleGrant
 
-    engine = create_engine(settings.database_url)
-    try:
-        async with create_sessionmaker(engine)() as db:
-            admins = await db.scalar(
-                select(func.count()).select_from(RoleGrant).where(RoleGrant.role == Role.ADMIN)
-            )
-    finally:
-        await engine.dispose()
+    async with connected(settings.database_url) as database, database.transaction() as db:
+        admins = await db.scalar(
+            select(func.count()).select_from(RoleGrant).where(RoleGrant.role == Role.ADMIN)
+        )
     where = (
         f"the link arrives as an .eml file in {settings.mail_folder}"
         if settings.mail_backend == "folder"
@@ -103,36 +97,29 @@ def create_admin(name: str, email: str, municipality: str) -> None:
     """Give a person (created if new) the admin role: the way to the first sign-in."""
     from sqlalchemy import select
 
-    from medvirkning.audit import Actor, act_as
     from medvirkning.auth.services import ensure_admin
     from medvirkning.region.models import Municipality, Organisation
 
     settings = _settings()
 
     async def go() -> str:
-        engine = create_engine(settings.database_url)
-        try:
-            async with create_sessionmaker(engine)() as db, db.begin():
-                act_as(db, Actor("kommandolinjen (create-admin)"))
-                municipality_id = organisation_id = None
-                if municipality:
-                    municipality_id = await db.scalar(
-                        select(Municipality.id).where(Municipality.number == municipality)
-                    )
-                    if municipality_id is None:
-                        raise click.ClickException(f"No municipality numbered {municipality}.")
-                else:  # the project's own staff sit in the secretariat
-                    organisation_id = await db.scalar(
-                        select(Organisation.id).where(Organisation.name.like("Sekretariatet%"))
-                    )
-                person, granted = await ensure_admin(
-                    db, name, email, organisation_id, municipality_id
+        actor = Actor("kommandolinjen (create-admin)")
+        async with connected(settings.database_url) as database, database.transaction(actor) as db:
+            municipality_id = organisation_id = None
+            if municipality:
+                municipality_id = await db.scalar(
+                    select(Municipality.id).where(Municipality.number == municipality)
                 )
-                return f"{person.name} <{person.email}> " + (
-                    "is now an admin." if granted else "was already an admin."
+                if municipality_id is None:
+                    raise click.ClickException(f"No municipality numbered {municipality}.")
+            else:  # the project's own staff sit in the secretariat
+                organisation_id = await db.scalar(
+                    select(Organisation.id).where(Organisation.name.like("Sekretariatet%"))
                 )
-        finally:
-            await engine.dispose()
+            person, granted = await ensure_admin(db, name, email, organisation_id, municipality_id)
+            return f"{person.name} <{person.email}> " + (
+                "is now an admin." if granted else "was already an admin."
+            )
 
     click.echo(asyncio.run(go()))
     click.echo(f"Sign in at {settings.public_base_url}/logg-inn with {email}.")
@@ -149,15 +136,12 @@ def worker() -> None:
     settings = _settings()
 
     async def go() -> None:
-        engine = create_engine(settings.database_url)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        try:
-            await run_worker(create_sessionmaker(engine), settings, stop)
-        finally:
-            await engine.dispose()
+        async with connected(settings.database_url) as database:
+            await run_worker(database.sessions, settings, stop)
 
     click.echo(f"Outbox worker sending through the {settings.mail_backend} backend.")
     asyncio.run(go())
@@ -167,17 +151,13 @@ def worker() -> None:
 def reminders() -> None:
     """Send the meeting reminders that are due now (for cron, when the service's own
     background jobs are off)."""
-    from medvirkning.meetings.services import send_due_reminders
+    from medvirkning.meetings.reminders import send_due_reminders
 
     settings = _settings()
 
     async def go() -> int:
-        engine = create_engine(settings.database_url)
-        try:
-            async with create_sessionmaker(engine)() as db, db.begin():
-                return await send_due_reminders(db, settings)
-        finally:
-            await engine.dispose()
+        async with connected(settings.database_url) as database, database.transaction() as db:
+            return await send_due_reminders(db, settings)
 
     click.echo(f"{asyncio.run(go())} reminders written to the outbox.")
 
@@ -187,20 +167,15 @@ def reminders() -> None:
 @click.option("--skip-bad-lines", is_flag=True, help="Import the good lines even if some are bad.")
 def import_people_command(path: Path, skip_bad_lines: bool) -> None:
     """Import people from HR's CSV file (comma or semicolon; UTF-8 or Windows-1252)."""
-    from medvirkning.audit import Actor, act_as
     from medvirkning.people.importer import ImportFailed, import_people
 
     settings = _settings()
     data = path.read_bytes()
 
     async def go() -> tuple[int, list[str]]:
-        engine = create_engine(settings.database_url)
-        try:
-            async with create_sessionmaker(engine)() as session, session.begin():
-                act_as(session, Actor(f"kommandolinjen (import-people {path.name})"))
-                return await import_people(session, data, skip_bad_lines)
-        finally:
-            await engine.dispose()
+        actor = Actor(f"kommandolinjen (import-people {path.name})")
+        async with connected(settings.database_url) as database, database.transaction(actor) as db:
+            return await import_people(db, data, skip_bad_lines)
 
     try:
         imported, problems = asyncio.run(go())

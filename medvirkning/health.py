@@ -24,7 +24,7 @@ class HealthRead(msgspec.Struct, frozen=True):
 async def health(state: State) -> Response[HealthRead]:
     head = head_revision()
     try:
-        async with asyncio.timeout(5), state.engine.connect() as connection:
+        async with asyncio.timeout(5), state.database.engine.connect() as connection:
             revision = await connection.run_sync(current_revision)
     except (SQLAlchemyError, OSError, TimeoutError):
         body = HealthRead("unavailable", "unreachable", None, head)

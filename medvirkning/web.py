@@ -5,18 +5,19 @@ from __future__ import annotations
 import functools
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import msgspec
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from medvirkning.auth.access import SIGNED_IN, Principal, is_allowed
 from medvirkning.auth.models import Role
 from medvirkning.choices import Choice
-from medvirkning.errors import FieldError, InvalidInput, translate_validation_message
+from medvirkning.errors import AppError, FieldError, InvalidInput, translate_validation_message
 from medvirkning.formats import date_no, datetime_no, time_no
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -81,24 +82,33 @@ def struct_fields(target: type[msgspec.Struct]) -> dict[str, msgspec.structs.Fie
     return {f.name: f for f in msgspec.structs.fields(target)}
 
 
+def _is_list(annotation: Any) -> bool:
+    return any(typing.get_origin(arg) is list for arg in _args(annotation))
+
+
 def struct_from_form(
     target: type[msgspec.Struct], form: Mapping[str, Any], names: list[str]
-) -> msgspec.Struct:
-    """Read the named form fields into the Struct, reporting every bad field at once."""
+) -> Any:
+    """Read the named form fields into the Struct, reporting every bad field at once.
+
+    A list field takes every value the form sent under its name (ticked boxes)."""
     fields = struct_fields(target)
     values: dict[str, Any] = {}
     errors: list[FieldError] = []
     for name in names:
         if name not in fields:
             continue
-        raw = form.get(name, "")
-        raw = raw[-1] if isinstance(raw, list) else str(raw)
-        raw = raw.strip()
         annotation = fields[name].type
+        raw = form.get(name, "")
+        if _is_list(annotation):
+            items = raw if isinstance(raw, list) else [raw]
+            raw = [i.strip() if isinstance(i, str) else i for i in items if i not in ("", None)]
+        else:
+            raw = (raw[-1] if isinstance(raw, list) else str(raw)).strip()
         if raw == "" and allows_none(annotation):
             values[name] = None
             continue
-        if raw == "" and fields[name].default not in (msgspec.NODEFAULT, msgspec.UNSET):
+        if raw in ("", []) and fields[name].default not in (msgspec.NODEFAULT, msgspec.UNSET):
             continue  # left empty: the Struct's default applies
         try:
             values[name] = msgspec.convert(raw, annotation, strict=False)
@@ -108,4 +118,18 @@ def struct_from_form(
             errors.append(FieldError(name, message))
     if errors:
         raise InvalidInput(errors=errors)
-    return msgspec.convert(values, target, strict=False)
+    try:
+        return msgspec.convert(values, target, strict=False)
+    except msgspec.ValidationError as exc:
+        raise InvalidInput(errors=[translate_validation_message(str(exc))]) from None
+
+
+async def attempt(db: AsyncSession, action: Callable[[], Awaitable[Any]]) -> AppError | None:
+    """Run a use case for a form; if it is refused, undo what it wrote, so the form can be
+    shown again with the errors, and the request's transaction commits nothing."""
+    try:
+        await action()
+    except AppError as error:
+        await db.rollback()
+        return error
+    return None

@@ -173,7 +173,7 @@ async def test_meeting_pages_and_the_answer_page_meet_wcag_on_a_phone(
     await page.goto(f"{live_server}/admin/meetings/{meeting.json()['id']}/edit")
     assert await violations(page) == []
 
-    from medvirkning.meetings.services import answer_token
+    from medvirkning.meetings.letters import answer_token
 
     invitation = meeting.json()["invitations"][0]
     token = answer_token(client.app.state.settings, invitation["id"])

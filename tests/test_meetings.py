@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from medvirkning.auth.models import Role
 from medvirkning.formats import OSLO
 from medvirkning.meetings.models import Invitation, Meeting
-from medvirkning.meetings.services import send_due_reminders
+from medvirkning.meetings.reminders import send_due_reminders
 from tests.support import database, find_id, post_form, sign_in_as
 from tests.test_calendar import parse_with_ical_js
 
@@ -144,7 +144,8 @@ async def test_a_change_updates_and_a_cancellation_cancels_with_the_same_uid(org
         assert (str(event["UID"]), int(event["SEQUENCE"])) == (meeting["uid"], 2)
         assert str(event["STATUS"]) == "CANCELLED"
     again = await organiser.patch(f"/api/meetings/{meeting['id']}", json={"title": "Nytt"})
-    assert again.status_code == 422
+    assert again.status_code == 409
+    assert again.json()["code"] == "meeting_cancelled"
 
 
 async def test_a_removed_invitee_gets_a_cancel_of_their_own(organiser, smtp):

@@ -25,7 +25,7 @@ class AuthenticationMiddleware(ASGIMiddleware):
         if cookie and _cross_site_write(connection, state.settings.public_base_url):
             cookie = None  # a write from another site's page does not get the user's session
         if authorization.lower().startswith("bearer ") or cookie:
-            async with state.sessionmaker() as db, db.begin():
+            async with state.database.transaction() as db:
                 if authorization.lower().startswith("bearer "):
                     principal = await token_principal(db, authorization[7:].strip())
                 elif cookie:

@@ -6,7 +6,6 @@ from datetime import datetime
 
 import msgspec
 from litestar import Router, get, post
-from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy import func, select
@@ -15,6 +14,7 @@ from medvirkning.auth.access import ADMIN
 from medvirkning.db import Db, utcnow
 from medvirkning.errors import Conflict, NotFound
 from medvirkning.mail.models import OutboxMessage, OutboxStatus
+from medvirkning.transaction import wake_outbox_after_commit
 
 
 class OutboxMessageRead(msgspec.Struct, frozen=True):
@@ -45,14 +45,14 @@ async def outbox_counts(db: Db) -> dict[str, int]:
     return {status.value: count for status, count in rows}
 
 
-async def _retry(db: Db, message_id: int, state: State) -> OutboxMessage:
+async def _retry(db: Db, message_id: int) -> OutboxMessage:
     message = await db.get(OutboxMessage, message_id)
     if message is None:
         raise NotFound(f"Fant ingen e-post med id {message_id}.")
     if message.status != OutboxStatus.FAILED:
         raise Conflict("Bare e-post som har feilet, kan sendes på nytt.")
     message.status, message.attempts, message.next_attempt_at = OutboxStatus.PENDING, 0, utcnow()
-    db.sync_session.info["mail_waiting"] = True
+    wake_outbox_after_commit(db)
     return message
 
 
@@ -71,8 +71,8 @@ async def outbox_api(
     status_code=200,
     summary="Send en feilet e-post på nytt",
 )
-async def retry_api(db: Db, state: State, message_id: FromPath[int]) -> OutboxMessageRead:
-    message = await _retry(db, message_id, state)
+async def retry_api(db: Db, message_id: FromPath[int]) -> OutboxMessageRead:
+    message = await _retry(db, message_id)
     await db.flush()
     return msgspec.convert(message, OutboxMessageRead, from_attributes=True)
 
@@ -92,8 +92,8 @@ async def outbox_page(db: Db, status: FromQuery[str] = "") -> Template:
 
 
 @post("/admin/outbox/{message_id:int}/retry", opt=ADMIN, include_in_schema=False)
-async def retry_page(db: Db, state: State, message_id: FromPath[int]) -> Redirect:
-    await _retry(db, message_id, state)
+async def retry_page(db: Db, message_id: FromPath[int]) -> Redirect:
+    await _retry(db, message_id)
     return Redirect("/admin/outbox?status=failed", status_code=303)
 
 

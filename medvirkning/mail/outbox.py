@@ -21,6 +21,7 @@ from medvirkning.db import utcnow
 from medvirkning.formats import date_no, datetime_no, time_no
 from medvirkning.mail.models import OutboxMessage, OutboxStatus
 from medvirkning.settings import Settings
+from medvirkning.transaction import wake_outbox_after_commit
 from medvirkning.web import TEMPLATES
 
 SENDER_NAME = "Medvirkning – ERP-prosjektet i Kongsbergregionen"
@@ -192,5 +193,5 @@ async def enqueue(
         )
     if rows:
         await db.execute(insert(OutboxMessage), rows)
-        db.sync_session.info["mail_waiting"] = True  # wakes the worker once committed
+        wake_outbox_after_commit(db)
     return message_ids

@@ -58,16 +58,20 @@ class Meeting(Timestamped, Base):
     minutes: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
 
-    groups: Mapped[list[Group]] = relationship(secondary=meeting_group, lazy="selectin")
-    phase: Mapped[Phase | None] = relationship(lazy="joined")
-    milestone: Mapped[Milestone | None] = relationship(lazy="joined")
+    # Loaded per query (meetings.queries.meeting_loads), never behind the caller's back.
+    groups: Mapped[list[Group]] = relationship(secondary=meeting_group, lazy="raise_on_sql")
+    phase: Mapped[Phase | None] = relationship(lazy="raise_on_sql")
+    milestone: Mapped[Milestone | None] = relationship(lazy="raise_on_sql")
     invitations: Mapped[list[Invitation]] = relationship(
-        back_populates="meeting", lazy="selectin", order_by="Invitation.id"
+        back_populates="meeting", lazy="raise_on_sql", order_by="Invitation.id"
     )
+    # A new list of documents replaces the old rows.
     documents: Mapped[list[MeetingDocument]] = relationship(
-        lazy="selectin", order_by="MeetingDocument.id"
+        lazy="raise_on_sql", order_by="MeetingDocument.id", cascade="all, delete-orphan"
     )
-    points: Mapped[list[MeetingPoint]] = relationship(lazy="selectin", order_by="MeetingPoint.id")
+    points: Mapped[list[MeetingPoint]] = relationship(
+        lazy="raise_on_sql", order_by="MeetingPoint.id"
+    )
 
 
 class Invitation(Timestamped, Base):
@@ -85,8 +89,8 @@ class Invitation(Timestamped, Base):
     no_answer_reminded_at: Mapped[datetime | None]
     accepted_reminded_at: Mapped[datetime | None]
 
-    meeting: Mapped[Meeting] = relationship(back_populates="invitations", lazy="joined")
-    person: Mapped[Person] = relationship(lazy="joined")
+    meeting: Mapped[Meeting] = relationship(back_populates="invitations", lazy="raise_on_sql")
+    person: Mapped[Person] = relationship(lazy="raise_on_sql")
 
 
 class MeetingDocument(Timestamped, Base):

@@ -1,35 +1,55 @@
 """The project leader's meeting pages: list, schedule, follow the answers, and after the
-meeting attendance, minutes and the points raised."""
+meeting attendance, minutes and the points raised. Every POST that succeeds redirects."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-import msgspec
-from litestar import Request, Router, get, post
-from litestar.datastructures import State
+from litestar import Router, get, post
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
-from medvirkning.auth.access import ADMIN, Principal
+from medvirkning.auth.access import ADMIN
 from medvirkning.db import Db, utcnow
-from medvirkning.errors import AppError, FieldError, InvalidInput, translate_validation_message
+from medvirkning.dependencies import AppSettings, User
+from medvirkning.errors import AppError, FieldError, InvalidInput
 from medvirkning.formats import OSLO
-from medvirkning.meetings import services
+from medvirkning.meetings import queries, services
 from medvirkning.meetings.feeds import feed_token
-from medvirkning.meetings.models import Answer, Meeting, MeetingPoint
-from medvirkning.meetings.schemas import MeetingCreate, MeetingUpdate
+from medvirkning.meetings.letters import current
+from medvirkning.meetings.models import Answer, Meeting
+from medvirkning.meetings.schemas import (
+    AttendanceUpdate,
+    InviteesCreate,
+    MeetingCreate,
+    MeetingUpdate,
+    MinutesUpdate,
+    PointCreate,
+)
 from medvirkning.people.models import Group
 from medvirkning.plan.registers import milestone_options, phase_options
+from medvirkning.web import attempt, struct_from_form
+
+# What the meeting page says after each action: the redirect names it by key.
+NOTICES = {
+    "lagret": "Lagret, og e-post er sendt til de inviterte.",
+    "avlyst": "Møtet er avlyst, og alle inviterte har fått beskjed.",
+    "invitert": "Invitasjon er sendt.",
+    "fjernet": "Personen er tatt av møtet og har fått en avlysning.",
+    "oppmote": "Oppmøtet er lagret.",
+    "referat": "Referatet er lagret.",
+    "punkt": "Punktet er lagret.",
+}
+MEETING_FIELDS = ["title", "place", "video_link", "agenda", "phase_id", "milestone_id"]
 
 
-def _lines(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip()]
+def _lines(text: Any) -> list[str]:
+    return [line.strip() for line in str(text).splitlines() if line.strip()]
 
 
-def _documents(text: str) -> list[dict[str, str]]:
+def _documents(text: Any) -> list[dict[str, str]]:
     """One document a line: "Title | https://…" (a bare address is its own title)."""
     documents = []
     for line in _lines(text):
@@ -38,67 +58,50 @@ def _documents(text: str) -> list[dict[str, str]]:
     return documents
 
 
-def _moment(data: dict[str, Any], day_field: str, time_field: str) -> str | None:
+def _moment(data: dict[str, Any], time_field: str) -> str | None:
     try:
-        day = date.fromisoformat(str(data.get(day_field, "")).strip())
+        day = date.fromisoformat(str(data.get("date", "")).strip())
         at = time.fromisoformat(str(data.get(time_field, "")).strip())
     except ValueError:
         return None
     return datetime.combine(day, at, OSLO).isoformat()
 
 
-def _form_values(data: dict[str, Any], creating: bool) -> tuple[dict[str, Any], list[FieldError]]:
+def meeting_from_form(data: dict[str, Any], target: type[Any]) -> Any:
+    """The page's fields (date, start, end, one document a line) as the API's Struct."""
     errors = []
-    starts_at = _moment(data, "date", "start")
-    ends_at = _moment(data, "date", "end")
-    if starts_at is None:
+    fields: dict[str, Any] = {name: data.get(name, "") for name in MEETING_FIELDS}
+    fields["documents"] = _documents(data.get("documents", ""))
+    fields["starts_at"], fields["ends_at"] = _moment(data, "start"), _moment(data, "end")
+    if fields["starts_at"] is None:
         errors.append(
             FieldError("start", "Skriv dato og klokkeslett, for eksempel 08.02.2026 og 13:00.")
         )
-    if ends_at is None:
+    if fields["ends_at"] is None:
         errors.append(FieldError("end", "Skriv når møtet slutter, for eksempel 14:30."))
-    values: dict[str, Any] = {
-        "title": str(data.get("title", "")),
-        "starts_at": starts_at,
-        "ends_at": ends_at,
-        "place": str(data.get("place", "")),
-        "video_link": str(data.get("video_link", "")).strip(),
-        "agenda": str(data.get("agenda", "")),
-        "phase_id": int(data["phase_id"]) if str(data.get("phase_id", "")).isdigit() else None,
-        "milestone_id": (
-            int(data["milestone_id"]) if str(data.get("milestone_id", "")).isdigit() else None
-        ),
-        "documents": _documents(str(data.get("documents", ""))),
-    }
-    if creating:
-        groups = data.get("group_ids", [])
-        values["group_ids"] = [
-            int(g) for g in (groups if isinstance(groups, list) else [groups]) if str(g).isdigit()
-        ]
-        values["invitee_emails"] = _lines(str(data.get("invitee_emails", "")))
-    return values, errors
-
-
-def _parse(data: dict[str, Any], creating: bool) -> Any:
-    values, errors = _form_values(data, creating)
-    target = MeetingCreate if creating else MeetingUpdate
-    if not errors:
-        try:
-            return msgspec.convert(values, target, strict=False)
-        except msgspec.ValidationError as exc:
-            errors.append(translate_validation_message(str(exc)))
-    raise InvalidInput(errors=errors)
+    if target is MeetingCreate:
+        fields["group_ids"] = data.get("group_ids", [])
+        fields["invitee_emails"] = _lines(data.get("invitee_emails", ""))
+    try:
+        payload = struct_from_form(target, fields, [n for n, v in fields.items() if v is not None])
+    except InvalidInput as refused:
+        errors += [e for e in refused.errors if e.field not in ("starts_at", "ends_at")]
+    if errors:
+        raise InvalidInput(errors=errors)
+    return payload
 
 
 async def _form(
     db: Db, meeting: Meeting | None, data: dict[str, Any], error: AppError | None = None
 ) -> Template:
     groups = await db.scalars(select(Group).where(Group.active.is_(True)).order_by(Group.name))
+    ticked = data.get("group_ids", [])
     return Template(
         "meetings/form.html",
         context={
             "meeting": meeting,
             "values": data,
+            "ticked": set(ticked if isinstance(ticked, list) else [ticked]),
             "error": error,
             "errors": {e.field.split("[")[0]: e.message for e in (error.errors if error else [])},
             "groups": list(groups),
@@ -126,17 +129,14 @@ def _values_of(meeting: Meeting) -> dict[str, Any]:
 
 
 @get("/admin/meetings", opt=ADMIN, include_in_schema=False)
-async def meetings_page(db: Db) -> Template:
-    now = utcnow()
-    upcoming = await db.scalars(
-        select(Meeting).where(Meeting.ends_at >= now).order_by(Meeting.starts_at)
-    )
-    past = await db.scalars(
-        select(Meeting).where(Meeting.ends_at < now).order_by(Meeting.starts_at.desc()).limit(30)
-    )
+async def meetings_page(db: Db, user: User) -> Template:
     return Template(
         "meetings/list.html",
-        context={"upcoming": list(upcoming), "past": list(past), "Answer": Answer},
+        context={
+            "upcoming": await queries.list_meetings(db, user, past=False, limit=500),
+            "past": await queries.list_meetings(db, user, past=True, limit=30),
+            "Answer": Answer,
+        },
     )
 
 
@@ -150,38 +150,36 @@ async def new_meeting_page(db: Db) -> Template:
 
 @post("/admin/meetings/new", opt=ADMIN, include_in_schema=False)
 async def create_meeting(
-    request: Request[Principal, Any, Any],
-    db: Db,
-    state: State,
-    data: URLEncodedBody[dict[str, Any]],
+    db: Db, settings: AppSettings, user: User, data: URLEncodedBody[dict[str, Any]]
 ) -> Template | Redirect:
-    try:
-        meeting = await services.create_meeting(
-            db, state.settings, _parse(data, True), request.user.person_id
-        )
-    except AppError as error:
-        await db.rollback()
+    created: list[Meeting] = []
+
+    async def create() -> None:
+        payload = meeting_from_form(data, MeetingCreate)
+        created.append(await services.create_meeting(db, settings, payload, user.person_id))
+
+    if error := await attempt(db, create):
         return await _form(db, None, data, error)
-    return Redirect(f"/admin/meetings/{meeting.id}?lagret=1", status_code=303)
+    return Redirect(f"/admin/meetings/{created[0].id}?melding=lagret", status_code=303)
 
 
 async def _detail(
-    db: Db, state: State, meeting: Meeting, notice: str = "", error: AppError | None = None
+    db: Db, settings: AppSettings, meeting: Meeting, notice: str = "", error: AppError | None = None
 ) -> Template:
-    current = services.current(meeting)
-    feeds = {g.id: await feed_token(db, state.settings, "group", g.id) for g in meeting.groups}
+    invited = current(meeting)
+    feeds = {g.id: await feed_token(db, settings, "group", g.id) for g in meeting.groups}
     return Template(
         "meetings/detail.html",
         context={
             "meeting": meeting,
-            "invitations": current,
-            "counts": {a: sum(1 for i in current if i.answer == a) for a in Answer},
+            "invitations": invited,
+            "counts": {a: sum(1 for i in invited if i.answer == a) for a in Answer},
             "expected": services.expected_attendance(meeting),
             "notice": notice,
             "error": error,
             "past": meeting.starts_at <= utcnow(),
             "feeds": feeds,
-            "base_url": state.settings.public_base_url,
+            "base_url": settings.public_base_url,
             "edit": _values_of(meeting),
         },
         status_code=error.status_code if error else 200,
@@ -190,67 +188,74 @@ async def _detail(
 
 @get("/admin/meetings/{meeting_id:int}", opt=ADMIN, include_in_schema=False)
 async def meeting_page(
-    db: Db, state: State, meeting_id: FromPath[int], lagret: FromQuery[bool] = False
+    db: Db,
+    settings: AppSettings,
+    user: User,
+    meeting_id: FromPath[int],
+    melding: FromQuery[str] = "",
 ) -> Template:
-    meeting = await services.get_meeting(db, meeting_id)
-    return await _detail(
-        db, state, meeting, "Lagret, og e-post er sendt til de inviterte." if lagret else ""
-    )
+    meeting = await queries.get_meeting(db, user, meeting_id)
+    return await _detail(db, settings, meeting, NOTICES.get(melding, ""))
 
 
 @post("/admin/meetings/{meeting_id:int}", opt=ADMIN, include_in_schema=False)
 async def update_meeting(
-    db: Db, state: State, meeting_id: FromPath[int], data: URLEncodedBody[dict[str, Any]]
+    db: Db,
+    settings: AppSettings,
+    user: User,
+    meeting_id: FromPath[int],
+    data: URLEncodedBody[dict[str, Any]],
 ) -> Template | Redirect:
-    try:
-        await services.update_meeting(db, state.settings, meeting_id, _parse(data, False))
-    except AppError as error:
-        await db.rollback()
-        return await _form(db, await services.get_meeting(db, meeting_id), data, error)
-    return Redirect(f"/admin/meetings/{meeting_id}?lagret=1", status_code=303)
+    async def update() -> None:
+        payload = meeting_from_form(data, MeetingUpdate)
+        await services.update_meeting(db, settings, meeting_id, payload)
+
+    if error := await attempt(db, update):
+        return await _form(db, await queries.get_meeting(db, user, meeting_id), data, error)
+    return Redirect(f"/admin/meetings/{meeting_id}?melding=lagret", status_code=303)
 
 
 @get("/admin/meetings/{meeting_id:int}/edit", opt=ADMIN, include_in_schema=False)
-async def edit_meeting_page(db: Db, meeting_id: FromPath[int]) -> Template:
-    meeting = await services.get_meeting(db, meeting_id)
+async def edit_meeting_page(db: Db, user: User, meeting_id: FromPath[int]) -> Template:
+    meeting = await queries.get_meeting(db, user, meeting_id)
     return await _form(db, meeting, _values_of(meeting))
 
 
-async def _act(db: Db, state: State, meeting_id: int, action: Any, notice: str) -> Template:
-    try:
-        await action()
-    except AppError as error:
-        await db.rollback()
-        return await _detail(db, state, await services.get_meeting(db, meeting_id), error=error)
-    meeting = await services.get_meeting(db, meeting_id)
-    await db.flush()
-    await db.refresh(meeting)
-    return await _detail(db, state, meeting, notice)
+async def _act(
+    db: Db, settings: AppSettings, user: User, meeting_id: int, action: Any, notice: str
+) -> Template | Redirect:
+    """A change from the meeting page: back to the page with its notice, or its error."""
+    if error := await attempt(db, action):
+        meeting = await queries.get_meeting(db, user, meeting_id)
+        return await _detail(db, settings, meeting, error=error)
+    return Redirect(f"/admin/meetings/{meeting_id}?melding={notice}", status_code=303)
 
 
 @post("/admin/meetings/{meeting_id:int}/cancel", opt=ADMIN, include_in_schema=False)
-async def cancel_meeting(db: Db, state: State, meeting_id: FromPath[int]) -> Template:
-    return await _act(
-        db,
-        state,
-        meeting_id,
-        lambda: services.cancel_meeting(db, state.settings, meeting_id),
-        "Møtet er avlyst, og alle inviterte har fått beskjed.",
-    )
+async def cancel_meeting(
+    db: Db, settings: AppSettings, user: User, meeting_id: FromPath[int]
+) -> Template | Redirect:
+    async def cancel() -> None:
+        await services.cancel_meeting(db, settings, meeting_id)
+
+    return await _act(db, settings, user, meeting_id, cancel, "avlyst")
 
 
 @post("/admin/meetings/{meeting_id:int}/invitees", opt=ADMIN, include_in_schema=False)
 async def add_invitees(
-    db: Db, state: State, meeting_id: FromPath[int], data: URLEncodedBody[dict[str, Any]]
-) -> Template:
-    emails = _lines(str(data.get("emails", "")))
-    return await _act(
-        db,
-        state,
-        meeting_id,
-        lambda: services.add_invitees(db, state.settings, meeting_id, emails),
-        "Invitasjon er sendt.",
-    )
+    db: Db,
+    settings: AppSettings,
+    user: User,
+    meeting_id: FromPath[int],
+    data: URLEncodedBody[dict[str, Any]],
+) -> Template | Redirect:
+    async def invite() -> None:
+        form = {"emails": _lines(data.get("emails", ""))}
+        await services.add_invitees(
+            db, settings, meeting_id, struct_from_form(InviteesCreate, form, ["emails"])
+        )
+
+    return await _act(db, settings, user, meeting_id, invite, "invitert")
 
 
 @post(
@@ -259,58 +264,58 @@ async def add_invitees(
     include_in_schema=False,
 )
 async def remove_invitee(
-    db: Db, state: State, meeting_id: FromPath[int], person_id: FromPath[int]
-) -> Template:
-    return await _act(
-        db,
-        state,
-        meeting_id,
-        lambda: services.remove_invitee(db, state.settings, meeting_id, person_id),
-        "Personen er tatt av møtet og har fått en avlysning.",
-    )
+    db: Db, settings: AppSettings, user: User, meeting_id: FromPath[int], person_id: FromPath[int]
+) -> Template | Redirect:
+    async def remove() -> None:
+        await services.remove_invitee(db, settings, meeting_id, person_id)
+
+    return await _act(db, settings, user, meeting_id, remove, "fjernet")
 
 
 @post("/admin/meetings/{meeting_id:int}/attendance", opt=ADMIN, include_in_schema=False)
 async def attendance(
-    db: Db, state: State, meeting_id: FromPath[int], data: URLEncodedBody[dict[str, Any]]
-) -> Template:
-    present = data.get("present", [])
-    ids = {
-        int(p) for p in (present if isinstance(present, list) else [present]) if str(p).isdigit()
-    }
-    return await _act(
-        db,
-        state,
-        meeting_id,
-        lambda: services.record_attendance(db, meeting_id, ids),
-        "Oppmøtet er lagret.",
-    )
+    db: Db,
+    settings: AppSettings,
+    user: User,
+    meeting_id: FromPath[int],
+    data: URLEncodedBody[dict[str, Any]],
+) -> Template | Redirect:
+    async def record() -> None:
+        form = {"attended_person_ids": data.get("present", [])}
+        payload = struct_from_form(AttendanceUpdate, form, ["attended_person_ids"])
+        await services.record_attendance(db, meeting_id, payload)
+
+    return await _act(db, settings, user, meeting_id, record, "oppmote")
 
 
 @post("/admin/meetings/{meeting_id:int}/minutes", opt=ADMIN, include_in_schema=False)
 async def minutes(
-    db: Db, state: State, meeting_id: FromPath[int], data: URLEncodedBody[dict[str, Any]]
-) -> Template:
+    db: Db,
+    settings: AppSettings,
+    user: User,
+    meeting_id: FromPath[int],
+    data: URLEncodedBody[dict[str, Any]],
+) -> Template | Redirect:
     async def save() -> None:
-        (await services.get_meeting(db, meeting_id)).minutes = str(data.get("minutes", ""))
+        payload = struct_from_form(MinutesUpdate, data, ["minutes"])
+        await services.set_minutes(db, meeting_id, payload)
 
-    return await _act(db, state, meeting_id, save, "Referatet er lagret.")
+    return await _act(db, settings, user, meeting_id, save, "referat")
 
 
 @post("/admin/meetings/{meeting_id:int}/points", opt=ADMIN, include_in_schema=False)
 async def add_point(
-    db: Db, state: State, meeting_id: FromPath[int], data: URLEncodedBody[dict[str, Any]]
-) -> Template:
+    db: Db,
+    settings: AppSettings,
+    user: User,
+    meeting_id: FromPath[int],
+    data: URLEncodedBody[dict[str, Any]],
+) -> Template | Redirect:
     async def save() -> None:
-        text = str(data.get("text", "")).strip()
-        if not text:
-            raise InvalidInput.for_field("text", "Skriv hva som ble tatt opp.")
-        meeting = await services.get_meeting(db, meeting_id)
-        meeting.points.append(
-            MeetingPoint(text=text, raised_by=str(data.get("raised_by", "")).strip())
-        )
+        payload = struct_from_form(PointCreate, data, ["text", "raised_by"])
+        await services.add_point(db, meeting_id, payload)
 
-    return await _act(db, state, meeting_id, save, "Punktet er lagret.")
+    return await _act(db, settings, user, meeting_id, save, "punkt")
 
 
 meeting_pages = Router(

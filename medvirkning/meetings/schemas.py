@@ -7,13 +7,13 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from medvirkning.meetings.models import Answer
-from medvirkning.schema import Email, Id, LongName, LongText, Ref, Struct
+from medvirkning.schema import Email, Id, LongName, LongText, Ref, RequiredText, Struct
 
 Place = Annotated[str, msgspec.Meta(max_length=300)]
 Link = Annotated[str, msgspec.Meta(max_length=500, pattern=r"^(https?://\S+)?$")]
 
 
-class DocumentIn(Struct):
+class DocumentCreate(Struct):
     title: LongName
     url: Annotated[str, msgspec.Meta(max_length=1000, pattern=r"^https?://\S+$")]
 
@@ -29,7 +29,7 @@ class MeetingCreate(Struct):
     video_link: Link = ""
     phase_id: Id | None = None
     milestone_id: Id | None = None
-    documents: list[DocumentIn] = []
+    documents: list[DocumentCreate] = []
     # A series: the same meeting every week or every other week, until a date.
     repeat_every_weeks: Literal[1, 2] | None = None
     repeat_until: date | None = None
@@ -44,27 +44,27 @@ class MeetingUpdate(Struct):
     video_link: Link | UnsetType = UNSET
     phase_id: Id | UnsetType | None = UNSET
     milestone_id: Id | UnsetType | None = UNSET
-    documents: list[DocumentIn] | UnsetType = UNSET
+    documents: list[DocumentCreate] | UnsetType = UNSET
 
 
-class InviteesIn(Struct):
+class InviteesCreate(Struct):
     emails: list[Email]
 
 
-class AnswerIn(Struct):
+class AnswerUpdate(Struct):
     answer: Answer
 
 
-class AttendanceIn(Struct):
+class AttendanceUpdate(Struct):
     attended_person_ids: list[Id]
 
 
-class MinutesIn(Struct):
+class MinutesUpdate(Struct):
     minutes: LongText
 
 
-class PointIn(Struct):
-    text: Annotated[str, msgspec.Meta(min_length=1, max_length=10_000, pattern=r"\S")]
+class PointCreate(Struct):
+    text: RequiredText
     raised_by: Annotated[str, msgspec.Meta(max_length=200)] = ""
 
 
@@ -111,3 +111,15 @@ class MeetingRead(msgspec.Struct, frozen=True):
     documents: list[DocumentRead]
     invitations: list[InvitationRead]
     points: list[PointRead]
+
+
+class MyMeetingRead(msgspec.Struct, frozen=True):
+    """A member's view: the meeting with only their own invitation."""
+
+    invitation_id: int
+    answer: Answer
+    meeting: MeetingRead
+
+
+class FeedRead(msgspec.Struct, frozen=True):
+    url: str

@@ -1,0 +1,74 @@
+"""Who is who, for every package that invites, asks or consults people: the members of
+groups on a date, and registered people by e-mail address."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from medvirkning.errors import FieldError
+from medvirkning.people.models import Group, Membership, Person
+
+
+async def active_groups(
+    db: AsyncSession, group_ids: Sequence[int], field: str = "group_ids"
+) -> tuple[list[Group], list[FieldError]]:
+    """The groups by id, in the order asked, and an error for each that is gone."""
+    found = (
+        {g.id: g for g in await db.scalars(select(Group).where(Group.id.in_(group_ids)))}
+        if group_ids
+        else {}
+    )
+    groups, errors = [], []
+    for index, group_id in enumerate(group_ids):
+        group = found.get(group_id)
+        if group is None or not group.active:
+            errors.append(FieldError(f"{field}[{index}]", "Velg en gruppe som finnes."))
+        else:
+            groups.append(group)
+    return groups, errors
+
+
+async def people_by_email(
+    db: AsyncSession, emails: Sequence[str], field: str
+) -> tuple[list[Person], list[FieldError]]:
+    """Active people by address (in one query), and an error naming each unknown one."""
+    wanted = [address.strip().lower() for address in emails]
+    found = (
+        {
+            p.email.lower(): p
+            for p in await db.scalars(select(Person).where(func.lower(Person.email).in_(wanted)))
+        }
+        if wanted
+        else {}
+    )
+    people, errors = [], []
+    for index, address in enumerate(emails):
+        person = found.get(wanted[index])
+        if person is None or not person.active:
+            message = f"Fant ingen aktiv person med e-postadressen {address}."
+            errors.append(FieldError(f"{field}[{index}]", message))
+        else:
+            people.append(person)
+    return people, errors
+
+
+async def members_on(db: AsyncSession, group_ids: Sequence[int], on: date) -> list[Person]:
+    """The active people who are members of any of the groups on that day, by name."""
+    if not group_ids:
+        return []
+    rows = await db.scalars(
+        select(Person)
+        .join(Membership, Membership.person_id == Person.id)
+        .where(
+            Membership.group_id.in_(group_ids),
+            Membership.starts_on <= on,
+            (Membership.ends_on.is_(None)) | (Membership.ends_on >= on),
+            Person.active.is_(True),
+        )
+        .order_by(Person.name)
+    )
+    return list(rows.unique())
