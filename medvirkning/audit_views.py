@@ -128,7 +128,7 @@ async def audit_page(
     rows, total = await _page(db, stmt, 50, (page - 1) * 50)
     entities = await db.scalars(select(AuditEvent.entity).distinct().order_by(AuditEvent.entity))
     return Template(
-        "audit.html",
+        "audit/list.html",
         context={
             "events": rows,
             "total": total,

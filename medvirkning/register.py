@@ -87,6 +87,19 @@ class ListQuery(msgspec.Struct, frozen=True, kw_only=True):
     offset: int = 0
 
 
+async def options(
+    db: AsyncSession,
+    model: type[Base],
+    label: Callable[[Any], str],
+    *criteria: Any,
+    order_by: Any,
+) -> list[tuple[str, str]]:
+    """The choices of a select field: active records of the model, as (id, label)."""
+    stmt = select(model).where(model.active.is_(True), *criteria).order_by(order_by)  # type: ignore[attr-defined]
+    rows: Any = (await db.scalars(stmt)).unique()
+    return [(str(row.id), label(row)) for row in rows]
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 

@@ -7,6 +7,7 @@ rule that lets the wrong role in, fails here.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,7 +17,9 @@ from litestar.routes import HTTPRoute
 from medvirkning.auth.access import PUBLIC, SIGNED_IN
 from medvirkning.auth.middleware import SESSION_COOKIE
 from medvirkning.auth.models import Role
-from tests.support import post_form, sign_in_as
+from medvirkning.db import utcnow
+from tests import scenario
+from tests.support import database, post_form, sign_in_as
 
 ROLES = [Role.ADMIN, Role.STEERING, Role.MEMBER, Role.UNION_REP]
 # Path parameters name no record: a request is refused or allowed before anything is found.
@@ -141,3 +144,62 @@ async def test_an_api_write_from_another_sites_page_does_not_get_the_session(cli
         "/api/api-tokens", json=body, headers={"origin": "http://127.0.0.1:8000"}
     )
     assert own.status_code == 201
+
+
+# --- the second walk: records outside a role's scope --------------------------------------
+
+OUT_OF_SCOPE_TITLE = "Utenfor rekkevidde: budsjettmøte"
+SCOPED_PARAMETERS = ("meeting_id", "invitation_id")
+
+
+async def _meetings_in_and_out_of_scope(client: Any, person_id: int) -> dict[str, str]:
+    """A meeting the user is invited to, and one they are not: the ids of the second."""
+    async with database(client) as db, db.begin():
+        rollag = (await scenario.municipality_ids(db))["Rollag"]
+        others = await scenario.add_people(db, 3, rollag, prefix="annen")
+        soon = utcnow() + timedelta(days=10)
+        await scenario.add_meeting(db, "Innenfor: referansegruppe", soon, [person_id])
+        meeting_id, invitations = await scenario.add_meeting(
+            db, OUT_OF_SCOPE_TITLE, soon + timedelta(days=1), others
+        )
+    return {"meeting_id": str(meeting_id), "invitation_id": str(invitations[0])}
+
+
+def _scoped(path: str, ids: dict[str, str], person_id: int) -> str:
+    def value(match: re.Match[str]) -> str:
+        name, kind = match.group(1), match.group(2)
+        return ids.get(name) or (str(person_id) if name == "person_id" else PARAMETER_VALUES[kind])
+
+    return re.sub(r"\{(\w+):(\w+)\}", value, path)
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_each_role_is_refused_or_not_shown_the_records_outside_its_scope(anonymous, role):
+    client = anonymous
+    person_id = await sign_in_as(client, role, union="Fagforbundet", municipality="Rollag")
+    ids = await _meetings_in_and_out_of_scope(client, person_id)
+    sees_everything = role == Role.ADMIN
+    wrong = []
+    for method, path, handler in every_endpoint(client.app):
+        if path == "/logg-ut" or not expected_to_pass(handler.opt["allow"], role):
+            continue  # the first walk covers the route rules
+        if any(f"{{{name}:" in path for name in SCOPED_PARAMETERS):
+            url = _scoped(path, ids, person_id)
+            if method == "GET":
+                response = await client.get(url, follow_redirects=False)
+            elif path.startswith("/api/"):
+                response = await client.post(url, json={"answer": "accepted"})
+            else:
+                response = await post_form(
+                    client, url, {"svar": "accepted"}, follow_redirects=False
+                )
+            if not sees_everything and response.status_code not in (403, 404):
+                wrong.append(f"{method} {url}: {response.status_code} for {role}")
+        elif method == "GET" and "{" not in path and not path.startswith("/schema"):
+            response = await client.get(path, follow_redirects=False)
+            if not sees_everything and OUT_OF_SCOPE_TITLE in response.text:
+                wrong.append(f"GET {path} shows a meeting {role} is not invited to")
+    assert wrong == []
+    # The walk reached the records: the user's own meeting is there, the other is not.
+    mine = (await client.get("/api/my/meetings")).json()
+    assert [m["meeting"]["title"] for m in mine] == ["Innenfor: referansegruppe"]

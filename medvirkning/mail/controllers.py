@@ -81,7 +81,7 @@ async def retry_api(db: Db, message_id: FromPath[int]) -> OutboxMessageRead:
 async def outbox_page(db: Db, status: FromQuery[str] = "") -> Template:
     chosen = OutboxStatus(status) if status in OutboxStatus._value2member_map_ else None
     return Template(
-        "outbox.html",
+        "outbox/list.html",
         context={
             "messages": await _messages(db, chosen, 200),
             "counts": await outbox_counts(db),

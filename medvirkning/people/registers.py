@@ -31,21 +31,21 @@ from medvirkning.region.registers import (
     organisation_options,
     union_options,
 )
-from medvirkning.register import Column, FormField, Register, Unique, Values, must_exist
+from medvirkning.register import Column, FormField, Register, Unique, Values, must_exist, options
 
 
 async def group_options(db: AsyncSession) -> list[tuple[str, str]]:
-    rows = await db.scalars(select(Group).where(Group.active.is_(True)).order_by(Group.name))
-    return [(str(g.id), g.name) for g in rows]
+    return await options(db, Group, lambda g: g.name, order_by=Group.name)
 
 
 async def person_options(db: AsyncSession) -> list[tuple[str, str]]:
-    rows = await db.scalars(select(Person).where(Person.active.is_(True)).order_by(Person.name))
     # Names and where they work, not e-mail addresses: steering reads these pages too.
-    return [
-        (str(p.id), f"{p.name} ({(p.municipality or p.organisation).name})")  # type: ignore[union-attr]
-        for p in rows
-    ]
+    return await options(
+        db,
+        Person,
+        lambda p: f"{p.name} ({(p.municipality or p.organisation).name})",
+        order_by=Person.name,
+    )
 
 
 async def _person_affiliation(db: AsyncSession, values: Values, before: Any) -> list[FieldError]:

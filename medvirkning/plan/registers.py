@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medvirkning.auth.access import EVERYONE
@@ -22,19 +21,17 @@ from medvirkning.plan.schemas import (
     RiskFactorRead,
     RiskFactorUpdate,
 )
-from medvirkning.register import Column, FormField, Register, Unique, Values, must_exist
+from medvirkning.register import Column, FormField, Register, Unique, Values, must_exist, options
 
 
 async def phase_options(db: AsyncSession) -> list[tuple[str, str]]:
-    rows = await db.scalars(select(Phase).where(Phase.active.is_(True)).order_by(Phase.number))
-    return [(str(p.id), f"Fase {p.number}: {p.name}") for p in rows]
+    return await options(db, Phase, lambda p: f"Fase {p.number}: {p.name}", order_by=Phase.number)
 
 
 async def milestone_options(db: AsyncSession) -> list[tuple[str, str]]:
-    rows = await db.scalars(
-        select(Milestone).where(Milestone.active.is_(True)).order_by(Milestone.due_on)
+    return await options(
+        db, Milestone, lambda m: f"{m.name} ({date_no(m.due_on)})", order_by=Milestone.due_on
     )
-    return [(str(m.id), f"{m.name} ({date_no(m.due_on)})") for m in rows]
 
 
 async def _phase_dates(db: AsyncSession, values: Values, before: Any) -> list[FieldError]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medvirkning.auth.access import EVERYONE
@@ -18,46 +17,32 @@ from medvirkning.region.schemas import (
     OrganisationRead,
     OrganisationUpdate,
 )
-from medvirkning.register import Column, FormField, Register, Unique, Values
+from medvirkning.register import Column, FormField, Register, Unique, Values, options
 
 UNIONS = (OrganisationKind.UNION, OrganisationKind.UNION_FEDERATION)
 
 
+def _name(row: Any) -> str:
+    return str(row.name)
+
+
 async def municipality_options(db: AsyncSession) -> list[tuple[str, str]]:
-    rows = await db.scalars(
-        select(Municipality).where(Municipality.active.is_(True)).order_by(Municipality.name)
-    )
-    return [(str(m.id), m.name) for m in rows]
+    return await options(db, Municipality, _name, order_by=Municipality.name)
 
 
 async def organisation_options(db: AsyncSession) -> list[tuple[str, str]]:
-    rows = await db.scalars(
-        select(Organisation)
-        .where(Organisation.active.is_(True), Organisation.kind.not_in(UNIONS))
-        .order_by(Organisation.name)
-    )
-    return [(str(o.id), o.name) for o in rows]
+    criterion = Organisation.kind.not_in(UNIONS)
+    return await options(db, Organisation, _name, criterion, order_by=Organisation.name)
 
 
 async def union_options(db: AsyncSession) -> list[tuple[str, str]]:
-    rows = await db.scalars(
-        select(Organisation)
-        .where(Organisation.active.is_(True), Organisation.kind.in_(UNIONS))
-        .order_by(Organisation.name)
-    )
-    return [(str(o.id), o.name) for o in rows]
+    criterion = Organisation.kind.in_(UNIONS)
+    return await options(db, Organisation, _name, criterion, order_by=Organisation.name)
 
 
 async def federation_options(db: AsyncSession) -> list[tuple[str, str]]:
-    rows = await db.scalars(
-        select(Organisation)
-        .where(
-            Organisation.active.is_(True),
-            Organisation.kind == OrganisationKind.UNION_FEDERATION,
-        )
-        .order_by(Organisation.name)
-    )
-    return [(str(o.id), o.name) for o in rows]
+    criterion = Organisation.kind == OrganisationKind.UNION_FEDERATION
+    return await options(db, Organisation, _name, criterion, order_by=Organisation.name)
 
 
 async def _parent_is_federation(db: AsyncSession, values: Values, before: Any) -> list[FieldError]:
