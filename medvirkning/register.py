@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from medvirkning.auth.access import ADMIN, ADMIN_AND_STEERING
+from medvirkning.auth.access import ADMIN, ADMIN_AND_STEERING, Principal
 from medvirkning.db import Base
 from medvirkning.errors import Conflict, FieldError, InvalidInput, NotFound
 
@@ -25,6 +25,13 @@ Values = dict[str, Any]
 # A rule sees the values the record would have after the change, and the record before it.
 Rule = Callable[[AsyncSession, Values, Any], Awaitable[list[FieldError]]]
 Options = Callable[[AsyncSession], Awaitable[list[tuple[str, str]]]]
+# The rows a user may read, as a WHERE clause: every read of a register goes through it.
+Scope = Callable[[Principal], ColumnElement[bool]]
+
+
+def everything(user: Principal) -> ColumnElement[bool]:
+    """The scope of a register whose route rule already says who may read all of it."""
+    return true()
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,7 @@ class Register:
     # Who may read and who may change the register (see medvirkning.auth.access).
     read_access: dict[str, Any] = field(default_factory=lambda: ADMIN_AND_STEERING)
     write_access: dict[str, Any] = field(default_factory=lambda: ADMIN)
+    readable_by: Scope = everything
 
 
 class ListQuery(msgspec.Struct, frozen=True, kw_only=True):
@@ -104,8 +112,8 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _filtered(register: Register, query: ListQuery) -> Select[Any]:
-    stmt = select(register.model)
+def _filtered(register: Register, query: ListQuery, user: Principal) -> Select[Any]:
+    stmt = select(register.model).where(register.readable_by(user))
     if register.deactivatable and not query.include_inactive:
         stmt = stmt.where(register.model.active.is_(True))  # type: ignore[attr-defined]
     if query.q.strip() and register.search:
@@ -117,9 +125,9 @@ def _filtered(register: Register, query: ListQuery) -> Select[Any]:
 
 
 async def list_records(
-    db: AsyncSession, register: Register, query: ListQuery
+    db: AsyncSession, register: Register, query: ListQuery, user: Principal
 ) -> tuple[Sequence[Any], int]:
-    stmt = _filtered(register, query)
+    stmt = _filtered(register, query, user)
     total = await db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = await db.scalars(
         stmt.order_by(*register.order_by).limit(query.limit).offset(query.offset)
@@ -128,7 +136,17 @@ async def list_records(
 
 
 async def get_record(db: AsyncSession, register: Register, record_id: int) -> Any:
+    """A record to change (the route's write rule already allowed the change)."""
     row = await db.get(register.model, record_id)
+    if row is None:
+        raise NotFound(f"Fant ingen {register.singular} med id {record_id}.")
+    return row
+
+
+async def read_record(db: AsyncSession, register: Register, record_id: int, user: Principal) -> Any:
+    """A record to show, if it is in the user's scope."""
+    model: Any = register.model
+    row = await db.scalar(select(model).where(model.id == record_id, register.readable_by(user)))
     if row is None:
         raise NotFound(f"Fant ingen {register.singular} med id {record_id}.")
     return row

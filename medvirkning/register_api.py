@@ -12,6 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from medvirkning import register as service
 from medvirkning.db import Db
+from medvirkning.dependencies import User
 from medvirkning.errors import BadRequest, FieldError
 from medvirkning.register import ListQuery, Register
 
@@ -58,13 +59,14 @@ def api_router(register: Register) -> Router:
     async def list_records(
         request: Request[Any, Any, Any],
         db: Db,
+        user: User,
         q: FromQuery[str] = "",
         include_inactive: FromQuery[bool] = False,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> page_type:  # type: ignore[valid-type]
         query = list_query_from(register, request, q, include_inactive, limit, offset)
-        rows, total = await service.list_records(db, register, query)
+        rows, total = await service.list_records(db, register, query, user)
         items = [service.to_read(register, row) for row in rows]
         return page_type(items=items, total=total, limit=limit, offset=offset)
 
@@ -74,8 +76,9 @@ def api_router(register: Register) -> Router:
         operation_id=f"{slug}_read",
         summary=f"Les {register.singular}",
     )
-    async def read_record(db: Db, record_id: FromPath[int]) -> read_type:  # type: ignore[valid-type]
-        return service.to_read(register, await service.get_record(db, register, record_id))
+    async def read_record(db: Db, user: User, record_id: FromPath[int]) -> read_type:  # type: ignore[valid-type]
+        row = await service.read_record(db, register, record_id, user)
+        return service.to_read(register, row)
 
     @post(
         "/",

@@ -11,6 +11,7 @@ from litestar.response import Redirect, Template
 
 from medvirkning import register as service
 from medvirkning.db import Db
+from medvirkning.dependencies import User
 from medvirkning.errors import AppError, FieldError
 from medvirkning.register import FormField, Register
 from medvirkning.register_api import list_query_from
@@ -89,6 +90,7 @@ def page_router(register: Register) -> Router:
     async def list_page(
         request: Request[Any, Any, Any],
         db: Db,
+        user: User,
         q: FromQuery[str] = "",
         include_inactive: FromQuery[bool] = False,
         page: FromQuery[int] = 1,
@@ -97,7 +99,7 @@ def page_router(register: Register) -> Router:
         query = list_query_from(
             register, request, q, include_inactive, PAGE_SIZE, (page - 1) * PAGE_SIZE
         )
-        rows, total = await service.list_records(db, register, query)
+        rows, total = await service.list_records(db, register, query, user)
         return Template(
             "register/list.html",
             context={
@@ -135,9 +137,9 @@ def page_router(register: Register) -> Router:
 
     @get("/{record_id:int}", name=f"{register.slug}_edit", opt=register.read_access)
     async def edit_page(
-        db: Db, record_id: FromPath[int], saved: FromQuery[bool] = False
+        db: Db, user: User, record_id: FromPath[int], saved: FromQuery[bool] = False
     ) -> Template:
-        row = await service.get_record(db, register, record_id)
+        row = await service.read_record(db, register, record_id, user)
         return await form_page(db, row, _record_values(register, row), saved=saved)
 
     @post("/{record_id:int}", name=f"{register.slug}_update", opt=register.write_access)
