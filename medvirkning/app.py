@@ -31,6 +31,7 @@ from medvirkning.mail.worker import run_worker
 from medvirkning.meetings.controllers import meetings_router
 from medvirkning.meetings.member_pages import member_pages
 from medvirkning.meetings.pages import meeting_pages
+from medvirkning.meetings.record_pages import record_pages
 from medvirkning.meetings.reminders import send_due_reminders
 from medvirkning.pages import accessibility_statement, home
 from medvirkning.people.registers import GROUPS, MEMBERSHIPS, PEOPLE
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             meetings_router,
             meeting_pages,
             member_pages,
+            record_pages,
             create_static_files_router(path="/static", directories=[STATIC], opt=OPEN),
             *(api_router(register) for register in REGISTERS),
             *(page_router(register) for register in REGISTERS),

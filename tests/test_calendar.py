@@ -140,7 +140,7 @@ def parse_with_icalendar(ics: bytes) -> dict[str, Any]:
                 "summary": str(event["SUMMARY"]),
                 "location": str(event["LOCATION"]) if "LOCATION" in event else None,
                 "description": str(event["DESCRIPTION"]) if "DESCRIPTION" in event else None,
-                "status": str(event["STATUS"]),
+                "status": str(event["STATUS"]) if "STATUS" in event else None,
                 "start_utc": utc(event["DTSTART"]),
                 "end_utc": utc(event["DTEND"]),
                 "start_zone": event["DTSTART"].params.get("TZID"),
@@ -344,10 +344,17 @@ def test_invitation_lines_clients_look_for() -> None:
     ) in lines
 
 
-def test_cancel_is_cancelled_whatever_the_event_says(parse: Parser) -> None:
-    ics = calendar_bytes("CANCEL", [meeting(sequence=3, status="CONFIRMED")])
+def test_a_cancelled_event_is_sent_as_cancelled(parse: Parser) -> None:
+    ics = calendar_bytes("CANCEL", [meeting(sequence=3, status="CANCELLED")])
 
     assert parse(ics)["events"][0]["status"] == "CANCELLED"
+
+
+def test_a_cancel_that_uninvites_does_not_cancel_the_event(parse: Parser) -> None:
+    # RFC 5546 3.2.5: the attendees named are taken off; STATUS:CANCELLED would end it.
+    ics = calendar_bytes("CANCEL", [meeting(sequence=3, status="CONFIRMED")])
+
+    assert parse(ics)["events"][0]["status"] is None
 
 
 def test_stamp_defaults_to_now_in_utc() -> None:

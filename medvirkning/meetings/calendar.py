@@ -53,6 +53,7 @@ class CalendarEvent:
     status: str = "CONFIRMED"  # or "CANCELLED"
     recurrence_id: datetime | None = None  # the original start of one occurrence of a series
     rrule: str = ""  # a series: e.g. "FREQ=WEEKLY;INTERVAL=2;UNTIL=20270301T230000Z"
+    exdates: Sequence[datetime] = ()  # occurrences of the series that are cancelled
     stamp: datetime | None = None  # DTSTAMP; default now (UTC)
     language: str = "nb"  # "nb" or "nn"
 
@@ -126,6 +127,8 @@ def _vevent(method: str, event: CalendarEvent) -> Event:
         vevent.add("recurrence-id", _oslo_wall_time(event.recurrence_id), parameters=zone)
     if event.rrule:
         vevent.add("rrule", vRecur.from_ical(event.rrule))
+    for excluded in event.exdates:
+        vevent.add("exdate", _oslo_wall_time(excluded), parameters=zone)
     vevent.add("summary", event.summary, parameters=language)
     if event.description:
         vevent.add("description", event.description, parameters=language)
@@ -133,8 +136,10 @@ def _vevent(method: str, event: CalendarEvent) -> Event:
         vevent.add("location", event.location, parameters=language)
     if event.url:
         vevent.add("url", event.url)
-    # RFC 5546 3.2.5: a CANCEL carries STATUS:CANCELLED whatever the meeting's state was.
-    vevent.add("status", "CANCELLED" if method == "CANCEL" else event.status)
+    # RFC 5546 3.2.5: cancelling the event says STATUS:CANCELLED; a CANCEL that only takes
+    # the attendees it names off the event must not, or their clients drop it for everyone.
+    if method != "CANCEL" or event.status == "CANCELLED":
+        vevent.add("status", event.status)
     vevent.add("transp", "OPAQUE")
     vevent.add("organizer", _address(event.organizer_email, {"CN": event.organizer_name}))
     # Only a REQUEST asks for answers; a cancellation or a feed must not.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import msgspec
-from litestar import Response, Router, get, patch, post, put
+from litestar import Response, Router, delete, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from medvirkning.auth.access import ADMIN, EVERYONE, OPEN
@@ -154,6 +154,17 @@ async def add_point(db: Db, meeting_id: FromPath[int], data: JSONBody[PointCreat
     return meeting_read(await services.add_point(db, meeting_id, data))
 
 
+@delete(
+    "/api/meetings/{meeting_id:int}/points/{point_id:int}",
+    opt=ADMIN,
+    tags=TAGS,
+    status_code=200,
+    summary="Slett et punkt som ikke er blitt innspill",
+)
+async def delete_point(db: Db, meeting_id: FromPath[int], point_id: FromPath[int]) -> MeetingRead:
+    return meeting_read(await services.delete_point(db, meeting_id, point_id))
+
+
 # --- a member's own meetings ------------------------------------------------------------
 
 
@@ -209,8 +220,9 @@ async def calendar_feed(
         replace(letters.calendar_event(settings, m, []), uid=m.uid, recurrence_id=None)
         for m in meetings
     ]
-    body = calendar_bytes("PUBLISH", events, name="Medvirkning – møter")
-    return Response(body, media_type="text/calendar; charset=utf-8")
+    name = f"Medvirkning – {owner.name}" if isinstance(owner, Group) else "Medvirkning – mine møter"
+    body = calendar_bytes("PUBLISH", events, name=name)
+    return Response(body, media_type="text/calendar")
 
 
 @post(
@@ -258,6 +270,7 @@ meetings_router = Router(
         attendance,
         minutes,
         add_point,
+        delete_point,
         my_meetings,
         answer_api,
         calendar_feed,

@@ -4,6 +4,8 @@ in the invitee's language form, with the calendar data that keeps their calendar
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -55,14 +57,20 @@ def current(meeting: Meeting) -> list[Invitation]:
     return [i for i in meeting.invitations if i.removed_at is None]
 
 
+LANGUAGES = {"bokmal": "nb", "nynorsk": "nn"}
+
+
 def calendar_event(
     settings: Settings,
     meeting: Meeting,
     attendees: Sequence[Invitation],
     whole_series: bool = False,
+    language: str = "nb",
 ) -> CalendarEvent:
     url = meeting.video_link or f"{settings.public_base_url}/moter"
     in_series = meeting.series_uid is not None
+    # The rule starts where the series began, even if its first meeting has moved since.
+    start = meeting.recurrence_id if whole_series and meeting.recurrence_id else meeting.starts_at
     return CalendarEvent(
         uid=meeting.series_uid or meeting.uid,
         sequence=meeting.sequence,
@@ -70,8 +78,8 @@ def calendar_event(
         recurrence_id=meeting.recurrence_id if in_series and not whole_series else None,
         rrule=meeting.series_rule if in_series and whole_series else "",
         summary=meeting.title,
-        start=meeting.starts_at,
-        end=meeting.ends_at,
+        start=start,
+        end=start + (meeting.ends_at - meeting.starts_at),
         organizer_email=settings.organizer_email,
         organizer_name=settings.organizer_name,
         attendees=[Attendee(i.person.email, i.person.name, PARTSTAT[i.answer]) for i in attendees],
@@ -79,7 +87,28 @@ def calendar_event(
         location=meeting.place or meeting.video_link,
         url=url,
         status="CANCELLED" if meeting.cancelled_at else "CONFIRMED",
+        language=language,
     )
+
+
+def series_events(
+    settings: Settings,
+    first: Meeting,
+    occurrences: Sequence[Meeting],
+    attendees: Sequence[Invitation],
+    language: str,
+) -> list[CalendarEvent]:
+    """A whole series as a calendar holds it: the rule without its cancelled meetings, and
+    each meeting changed since it was sent as an exception of its own."""
+    every = [first, *occurrences]
+    cancelled = [m.recurrence_id for m in every if m.cancelled_at and m.recurrence_id]
+    rule = replace(
+        calendar_event(settings, first, attendees, whole_series=True, language=language),
+        exdates=cancelled,
+        status="CONFIRMED",
+    )
+    changed = [m for m in every if m.sequence > 0 and m.cancelled_at is None]
+    return [rule, *(calendar_event(settings, m, attendees, language=language) for m in changed)]
 
 
 def _description(meeting: Meeting) -> str:
@@ -97,24 +126,61 @@ async def send(
     method: str | None,
     kind: str,
     recipients: Sequence[Invitation],
+    occurrences: Sequence[Meeting] = (),
+    previous: tuple[datetime, datetime] | None = None,
 ) -> None:
     """Write one letter per recipient to the outbox, with the calendar data unless the
-    method is None (a reminder must not make calendars ask for an answer again)."""
-    invited = current(meeting)
-    everyone = invited if len(invited) <= FULL_ATTENDEE_LIST else None
+    method is None (a reminder must not make calendars ask for an answer again).
+
+    A whole series ("new" to a meeting with a rule) goes with its other `occurrences`, so a
+    newcomer's calendar holds what everyone else's does; `previous` is the old time of a
+    meeting that moved."""
+    recipients = [r for r in recipients if r.person.active]  # a deactivated person gets nothing
+    # A CANCEL that takes someone off names only them (RFC 5546 3.2.5).
+    listed = recipients if kind == "removed" else [i for i in current(meeting) if i.person.active]
     whole = kind == "new" and bool(meeting.series_rule)
-    shared = None
-    if method and everyone:
-        shared = calendar_bytes(method, [calendar_event(settings, meeting, everyone, whole)])
-    files: list[bytes | None] = [shared] * len(recipients)
-    if method and not shared:
-        event = calendar_event(settings, meeting, recipients, whole)
-        files = list(calendars_for_each(method, event, event.attendees))
+    files: dict[int, bytes | None] = {}
+    for form in LANGUAGES:
+        group = [r for r in recipients if r.person.language_form.value == form]
+        if not group or method is None:
+            files |= {r.id: None for r in group}
+            continue
+        files |= _calendars(
+            settings, meeting, method, whole, occurrences, listed, group, LANGUAGES[form]
+        )
     letters = [
-        _letter(settings, meeting, invitation, method, kind, ics)
-        for invitation, ics in zip(recipients, files, strict=True)
+        _letter(settings, meeting, invitation, method, kind, files[invitation.id], previous)
+        for invitation in recipients
     ]
     await enqueue(db, settings, letters, kind=f"meeting_{kind}")
+
+
+def _calendars(
+    settings: Settings,
+    meeting: Meeting,
+    method: str,
+    whole: bool,
+    occurrences: Sequence[Meeting],
+    listed: Sequence[Invitation],
+    recipients: Sequence[Invitation],
+    language: str,
+) -> dict[int, bytes | None]:
+    """Each recipient's calendar file: one shared by all, or one naming only its recipient."""
+    everyone = listed if len(listed) <= FULL_ATTENDEE_LIST else None
+
+    def events(attendees: Sequence[Invitation]) -> list[CalendarEvent]:
+        if whole:
+            return series_events(settings, meeting, occurrences, attendees, language)
+        return [calendar_event(settings, meeting, attendees, language=language)]
+
+    if everyone is not None:
+        shared = calendar_bytes(method, events(everyone))
+        return {r.id: shared for r in recipients}
+    several = events(recipients)
+    if len(several) == 1:  # the common case: the event written once, each attendee spliced in
+        files = calendars_for_each(method, several[0], several[0].attendees)
+        return {r.id: f for r, f in zip(recipients, files, strict=True)}
+    return {r.id: calendar_bytes(method, events([r])) for r in recipients}
 
 
 def _letter(
@@ -124,6 +190,7 @@ def _letter(
     method: str | None,
     kind: str,
     ics: bytes | None,
+    previous: tuple[datetime, datetime] | None,
 ) -> Letter:
     person = invitation.person
     form = person.language_form.value
@@ -142,6 +209,7 @@ def _letter(
             "person": person,
             "answers": {a.value: f"{base}?svar={a.value}" for a in Answer if a != Answer.NO_ANSWER},
             "meeting_url": f"{settings.public_base_url}/moter",
+            "previous": previous,
         },
         # Outlook reads the text/calendar part, whose method must match the file's METHOD.
         calendar=ics if method else None,

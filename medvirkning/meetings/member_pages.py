@@ -10,7 +10,7 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from medvirkning.auth.access import EVERYONE, OPEN
-from medvirkning.db import Db
+from medvirkning.db import Db, utcnow
 from medvirkning.dependencies import AppSettings, User
 from medvirkning.errors import Forbidden, InvalidInput, NotFound
 from medvirkning.meetings import queries, services
@@ -19,6 +19,35 @@ from medvirkning.meetings.letters import valid_answer_token
 from medvirkning.meetings.models import Answer, Invitation
 from medvirkning.meetings.schemas import AnswerUpdate
 
+# The answer page speaks the invitee's language form.
+WORDS = {
+    "bokmal": {
+        "labels": {
+            "no_answer": "ikke svart",
+            "accepted": "kommer",
+            "tentative": "kommer kanskje",
+            "declined": "kommer ikke",
+        },
+        "choices": {
+            "accepted": "Ja, jeg kommer",
+            "tentative": "Kanskje",
+            "declined": "Nei, jeg kommer ikke",
+        },
+    },
+    "nynorsk": {
+        "labels": {
+            "no_answer": "ikkje svart",
+            "accepted": "kjem",
+            "tentative": "kjem kanskje",
+            "declined": "kjem ikkje",
+        },
+        "choices": {
+            "accepted": "Ja, eg kjem",
+            "tentative": "Kanskje",
+            "declined": "Nei, eg kjem ikkje",
+        },
+    },
+}
 NOTICES = {
     "svar": "Svaret ditt er registrert.",
     "kalender": "Du har fått en ny kalenderadresse. Den gamle virker ikke lenger.",
@@ -87,9 +116,17 @@ async def answer_link(
     # Mail scanners open every link: looking records nothing, the button does.
     invitation = await _signed_invitation(db, settings, invitation_id, token)
     chosen = invitation.answer.value if lagret else svar
+    words = WORDS[invitation.person.language_form.value]
+    over = invitation.meeting.ends_at <= utcnow()
     return Template(
         "meetings/answer.html",
-        context={"invitation": invitation, "chosen": chosen, "saved": lagret},
+        context={
+            "invitation": invitation,
+            "chosen": chosen,
+            "saved": lagret,
+            "over": over,
+            **words,
+        },
     )
 
 

@@ -14,19 +14,16 @@ from sqlalchemy import select
 from medvirkning.auth.access import ADMIN
 from medvirkning.db import Db, utcnow
 from medvirkning.dependencies import AppSettings, User
-from medvirkning.errors import AppError, FieldError, InvalidInput
+from medvirkning.errors import AppError, FieldError, InvalidInput, NotFound
 from medvirkning.formats import OSLO
 from medvirkning.meetings import queries, services
-from medvirkning.meetings.feeds import feed_token
+from medvirkning.meetings.feeds import feed_url, renew_feed
 from medvirkning.meetings.letters import current
 from medvirkning.meetings.models import Answer, Meeting
 from medvirkning.meetings.schemas import (
-    AttendanceUpdate,
     InviteesCreate,
     MeetingCreate,
     MeetingUpdate,
-    MinutesUpdate,
-    PointCreate,
 )
 from medvirkning.people.models import Group
 from medvirkning.plan.registers import milestone_options, phase_options
@@ -41,6 +38,8 @@ NOTICES = {
     "oppmote": "Oppmøtet er lagret.",
     "referat": "Referatet er lagret.",
     "punkt": "Punktet er lagret.",
+    "punkt-slettet": "Punktet er slettet.",
+    "kalender": "Gruppen har fått en ny kalenderadresse. Den gamle virker ikke lenger.",
 }
 MEETING_FIELDS = ["title", "place", "video_link", "agenda", "phase_id", "milestone_id"]
 
@@ -58,13 +57,31 @@ def _documents(text: Any) -> list[dict[str, str]]:
     return documents
 
 
+def _day(text: str) -> date:
+    """A date as the browser sends it (2027-02-08) or as people write it (08.02.2027)."""
+    text = text.strip()
+    if "." in text:
+        return datetime.strptime(text, "%d.%m.%Y").date()
+    return date.fromisoformat(text)
+
+
 def _moment(data: dict[str, Any], time_field: str) -> str | None:
     try:
-        day = date.fromisoformat(str(data.get("date", "")).strip())
-        at = time.fromisoformat(str(data.get(time_field, "")).strip())
+        day = _day(str(data.get("date", "")))
+        at = time.fromisoformat(str(data.get(time_field, "")).strip().replace(".", ":"))
     except ValueError:
         return None
     return datetime.combine(day, at, OSLO).isoformat()
+
+
+# The service names the times it checks; the page shows them in its own fields.
+PAGE_FIELDS = {"starts_at": "start", "ends_at": "end"}
+
+
+def on_page(error: AppError) -> AppError:
+    """The error with each field named as the form names it, so its link finds the field."""
+    error.errors = [FieldError(PAGE_FIELDS.get(e.field, e.field), e.message) for e in error.errors]
+    return error
 
 
 def meeting_from_form(data: dict[str, Any], target: type[Any]) -> Any:
@@ -159,15 +176,21 @@ async def create_meeting(
         created.append(await services.create_meeting(db, settings, payload, user.person_id))
 
     if error := await attempt(db, create):
-        return await _form(db, None, data, error)
+        return await _form(db, None, data, on_page(error))
     return Redirect(f"/admin/meetings/{created[0].id}?melding=lagret", status_code=303)
 
 
-async def _detail(
-    db: Db, settings: AppSettings, meeting: Meeting, notice: str = "", error: AppError | None = None
+async def detail(
+    db: Db,
+    settings: AppSettings,
+    meeting: Meeting,
+    notice: str = "",
+    error: AppError | None = None,
+    typed: dict[str, Any] | None = None,
 ) -> Template:
+    """The meeting page; after a refused action with the error and what was typed."""
     invited = current(meeting)
-    feeds = {g.id: await feed_token(db, settings, "group", g.id) for g in meeting.groups}
+    feeds = {g.id: await feed_url(db, settings, "group", g.id) for g in meeting.groups}
     return Template(
         "meetings/detail.html",
         context={
@@ -175,12 +198,13 @@ async def _detail(
             "invitations": invited,
             "counts": {a: sum(1 for i in invited if i.answer == a) for a in Answer},
             "expected": services.expected_attendance(meeting),
+            "corrected": any(i.attended is not None for i in meeting.invitations),
             "notice": notice,
             "error": error,
-            "past": meeting.starts_at <= utcnow(),
+            "errors": {e.field.split("[")[0]: e.message for e in (error.errors if error else [])},
+            "typed": typed or {},
+            "held": meeting.starts_at <= utcnow(),
             "feeds": feeds,
-            "base_url": settings.public_base_url,
-            "edit": _values_of(meeting),
         },
         status_code=error.status_code if error else 200,
     )
@@ -195,7 +219,7 @@ async def meeting_page(
     melding: FromQuery[str] = "",
 ) -> Template:
     meeting = await queries.get_meeting(db, user, meeting_id)
-    return await _detail(db, settings, meeting, NOTICES.get(melding, ""))
+    return await detail(db, settings, meeting, NOTICES.get(melding, ""))
 
 
 @post("/admin/meetings/{meeting_id:int}", opt=ADMIN, include_in_schema=False)
@@ -211,7 +235,8 @@ async def update_meeting(
         await services.update_meeting(db, settings, meeting_id, payload)
 
     if error := await attempt(db, update):
-        return await _form(db, await queries.get_meeting(db, user, meeting_id), data, error)
+        meeting = await queries.get_meeting(db, user, meeting_id)
+        return await _form(db, meeting, data, on_page(error))
     return Redirect(f"/admin/meetings/{meeting_id}?melding=lagret", status_code=303)
 
 
@@ -221,14 +246,49 @@ async def edit_meeting_page(db: Db, user: User, meeting_id: FromPath[int]) -> Te
     return await _form(db, meeting, _values_of(meeting))
 
 
-async def _act(
-    db: Db, settings: AppSettings, user: User, meeting_id: int, action: Any, notice: str
+async def act(
+    db: Db,
+    settings: AppSettings,
+    user: User,
+    meeting_id: int,
+    action: Any,
+    notice: str,
+    typed: dict[str, Any] | None = None,
 ) -> Template | Redirect:
     """A change from the meeting page: back to the page with its notice, or its error."""
     if error := await attempt(db, action):
         meeting = await queries.get_meeting(db, user, meeting_id)
-        return await _detail(db, settings, meeting, error=error)
+        return await detail(db, settings, meeting, error=error, typed=typed)
     return Redirect(f"/admin/meetings/{meeting_id}?melding={notice}", status_code=303)
+
+
+def confirm(
+    meeting: Meeting, question: str, explanation: str, action: str, button: str
+) -> Template:
+    """A destructive action asks on a page of its own, which works without JavaScript."""
+    return Template(
+        "meetings/confirm.html",
+        context={
+            "meeting": meeting,
+            "question": question,
+            "explanation": explanation,
+            "action": action,
+            "button": button,
+        },
+    )
+
+
+@get("/admin/meetings/{meeting_id:int}/cancel", opt=ADMIN, include_in_schema=False)
+async def cancel_meeting_page(db: Db, user: User, meeting_id: FromPath[int]) -> Template:
+    meeting = await queries.get_meeting(db, user, meeting_id)
+    return confirm(
+        meeting,
+        f"Avlyse {meeting.title}?",
+        f"Alle {len(current(meeting))} inviterte får en avlysning, og møtet fjernes fra "
+        "kalenderne deres. Dette kan ikke angres.",
+        f"/admin/meetings/{meeting.id}/cancel",
+        "Ja, avlys møtet",
+    )
 
 
 @post("/admin/meetings/{meeting_id:int}/cancel", opt=ADMIN, include_in_schema=False)
@@ -238,7 +298,7 @@ async def cancel_meeting(
     async def cancel() -> None:
         await services.cancel_meeting(db, settings, meeting_id)
 
-    return await _act(db, settings, user, meeting_id, cancel, "avlyst")
+    return await act(db, settings, user, meeting_id, cancel, "avlyst")
 
 
 @post("/admin/meetings/{meeting_id:int}/invitees", opt=ADMIN, include_in_schema=False)
@@ -255,7 +315,31 @@ async def add_invitees(
             db, settings, meeting_id, struct_from_form(InviteesCreate, form, ["emails"])
         )
 
-    return await _act(db, settings, user, meeting_id, invite, "invitert")
+    typed = {"emails": str(data.get("emails", ""))}
+    return await act(db, settings, user, meeting_id, invite, "invitert", typed)
+
+
+@get(
+    "/admin/meetings/{meeting_id:int}/invitees/{person_id:int}/remove",
+    opt=ADMIN,
+    include_in_schema=False,
+)
+async def remove_invitee_page(
+    db: Db, user: User, meeting_id: FromPath[int], person_id: FromPath[int]
+) -> Template:
+    meeting = await queries.get_meeting(db, user, meeting_id)
+    invitation = next((i for i in current(meeting) if i.person_id == person_id), None)
+    if invitation is None:
+        raise NotFound("Personen er ikke invitert til møtet.")
+    name = invitation.person.name
+    return confirm(
+        meeting,
+        f"Ta {name} av {meeting.title}?",
+        f"{name} får en melding om at invitasjonen er trukket tilbake, og møtet fjernes fra "
+        "kalenderen til vedkommende. De andre inviterte merker ingenting.",
+        f"/admin/meetings/{meeting.id}/invitees/{person_id}/remove",
+        f"Ja, ta {name} av møtet",
+    )
 
 
 @post(
@@ -269,53 +353,22 @@ async def remove_invitee(
     async def remove() -> None:
         await services.remove_invitee(db, settings, meeting_id, person_id)
 
-    return await _act(db, settings, user, meeting_id, remove, "fjernet")
+    return await act(db, settings, user, meeting_id, remove, "fjernet")
 
 
-@post("/admin/meetings/{meeting_id:int}/attendance", opt=ADMIN, include_in_schema=False)
-async def attendance(
-    db: Db,
-    settings: AppSettings,
-    user: User,
-    meeting_id: FromPath[int],
-    data: URLEncodedBody[dict[str, Any]],
-) -> Template | Redirect:
-    async def record() -> None:
-        form = {"attended_person_ids": data.get("present", [])}
-        payload = struct_from_form(AttendanceUpdate, form, ["attended_person_ids"])
-        await services.record_attendance(db, meeting_id, payload)
-
-    return await _act(db, settings, user, meeting_id, record, "oppmote")
-
-
-@post("/admin/meetings/{meeting_id:int}/minutes", opt=ADMIN, include_in_schema=False)
-async def minutes(
-    db: Db,
-    settings: AppSettings,
-    user: User,
-    meeting_id: FromPath[int],
-    data: URLEncodedBody[dict[str, Any]],
-) -> Template | Redirect:
-    async def save() -> None:
-        payload = struct_from_form(MinutesUpdate, data, ["minutes"])
-        await services.set_minutes(db, meeting_id, payload)
-
-    return await _act(db, settings, user, meeting_id, save, "referat")
-
-
-@post("/admin/meetings/{meeting_id:int}/points", opt=ADMIN, include_in_schema=False)
-async def add_point(
-    db: Db,
-    settings: AppSettings,
-    user: User,
-    meeting_id: FromPath[int],
-    data: URLEncodedBody[dict[str, Any]],
-) -> Template | Redirect:
-    async def save() -> None:
-        payload = struct_from_form(PointCreate, data, ["text", "raised_by"])
-        await services.add_point(db, meeting_id, payload)
-
-    return await _act(db, settings, user, meeting_id, save, "punkt")
+@post(
+    "/admin/meetings/{meeting_id:int}/groups/{group_id:int}/calendar-feed",
+    opt=ADMIN,
+    include_in_schema=False,
+)
+async def renew_group_feed(
+    db: Db, user: User, meeting_id: FromPath[int], group_id: FromPath[int]
+) -> Redirect:
+    meeting = await queries.get_meeting(db, user, meeting_id)
+    if group_id not in {g.id for g in meeting.groups}:
+        raise NotFound("Gruppen er ikke invitert til møtet.")
+    await renew_feed(db, "group", group_id)
+    return Redirect(f"/admin/meetings/{meeting_id}?melding=kalender", status_code=303)
 
 
 meeting_pages = Router(
@@ -328,11 +381,11 @@ meeting_pages = Router(
         meeting_page,
         update_meeting,
         edit_meeting_page,
+        cancel_meeting_page,
         cancel_meeting,
         add_invitees,
+        remove_invitee_page,
         remove_invitee,
-        attendance,
-        minutes,
-        add_point,
+        renew_group_feed,
     ],
 )

@@ -77,16 +77,12 @@ async def list_meetings(db: AsyncSession, user: Principal, past: bool, limit: in
     return list((await db.scalars(stmt.limit(limit))).unique())
 
 
-async def later_in_series(db: AsyncSession, meeting: Meeting) -> list[Meeting]:
-    """The occurrences of the meeting's series still to come and not cancelled."""
+async def series_of(db: AsyncSession, meeting: Meeting) -> list[Meeting]:
+    """The other occurrences of the meeting's series, in order."""
     rows = await db.scalars(
         select(Meeting)
-        .where(
-            Meeting.series_uid == meeting.series_uid,
-            Meeting.id != meeting.id,
-            Meeting.starts_at >= utcnow(),
-            Meeting.cancelled_at.is_(None),
-        )
+        .where(Meeting.series_uid == meeting.series_uid, Meeting.id != meeting.id)
+        .order_by(Meeting.recurrence_id)
         .options(*meeting_loads())
     )
     return list(rows.unique())

@@ -44,6 +44,8 @@ async def send_due_reminders(
     )
     count = 0
     for invitation in invitations.unique():
+        if invitation.answer == Answer.NO_ANSWER and not _asked_long_enough(invitation, now):
+            continue
         column = (
             Invitation.no_answer_reminded_at
             if invitation.answer == Answer.NO_ANSWER
@@ -62,3 +64,10 @@ async def send_due_reminders(
         count += 1
     await db.flush()
     return count
+
+
+def _asked_long_enough(invitation: Invitation, now: datetime) -> bool:
+    """ "You have not answered" comes a day after the invitation at the earliest, or half
+    the time until the meeting when that is shorter: never minutes after it."""
+    asked = invitation.created_at
+    return now >= asked + min(timedelta(days=1), (invitation.meeting.starts_at - asked) / 2)

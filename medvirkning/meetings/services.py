@@ -14,8 +14,9 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from medvirkning.db import utcnow
 from medvirkning.errors import Conflict, FieldError, InvalidInput, NotFound
@@ -46,6 +47,21 @@ class MeetingCancelled(Conflict):
 class InvitationClosed(Conflict):
     code = "invitation_closed"
     message = "Møtet er avlyst, eller du er ikke lenger invitert."
+
+
+class MeetingHeld(Conflict):
+    code = "meeting_held"
+    message = "Møtet har allerede vært, og kan ikke avlyses eller flyttes."
+
+
+class AnsweringClosed(Conflict):
+    code = "answering_closed"
+    message = "Møtet er over, så svaret kan ikke lenger endres."
+
+
+class PointTakenIn(Conflict):
+    code = "point_taken_in"
+    message = "Punktet er registrert som innspill og kan ikke slettes."
 
 
 def oslo(moment: datetime) -> datetime:
@@ -90,6 +106,28 @@ def _mark_documents_sent(meeting: Meeting) -> None:
 def _not_cancelled(meeting: Meeting) -> None:
     if meeting.cancelled_at is not None:
         raise MeetingCancelled()
+
+
+def _held(meeting: Meeting) -> bool:
+    return meeting.starts_at <= utcnow()
+
+
+async def _raise_sequence(db: AsyncSession, meeting: Meeting) -> None:
+    """SEQUENCE raised in the database itself: two changes at once never share one."""
+    sequence = await db.scalar(
+        update(Meeting)
+        .where(Meeting.id == meeting.id)
+        .values(sequence=Meeting.sequence + 1)
+        .returning(Meeting.sequence)
+    )
+    set_committed_value(meeting, "sequence", sequence)
+
+
+def _ask_again(meeting: Meeting) -> None:
+    """A new date or time asks everyone again, as Outlook does."""
+    for invitation in current(meeting):
+        invitation.answer, invitation.answered_at = Answer.NO_ANSWER, None
+        invitation.no_answer_reminded_at = invitation.accepted_reminded_at = None
 
 
 async def create_meeting(
@@ -161,6 +199,11 @@ async def update_meeting(
     for key in ("starts_at", "ends_at"):
         if key in changes:
             changes[key] = oslo(changes[key])
+            if changes[key] == getattr(meeting, key):
+                del changes[key]  # the form sends the time it shows: that is no change
+    moved = "starts_at" in changes or "ends_at" in changes
+    if moved and _held(meeting):
+        raise MeetingHeld()
     starts_at = changes.get("starts_at", meeting.starts_at)
     ends_at = changes.get("ends_at", meeting.ends_at)
     now = utcnow()
@@ -170,6 +213,7 @@ async def update_meeting(
     errors += await _check_links(db, changes)
     if errors:
         raise InvalidInput(errors=errors)
+    previous = (meeting.starts_at, meeting.ends_at)
     documents = changes.pop("documents", None)
     for key, value in changes.items():
         setattr(
@@ -177,19 +221,33 @@ async def update_meeting(
         )
     if documents is not None:
         meeting.documents = _documents(documents)
-    meeting.sequence += 1
+    if moved:
+        _ask_again(meeting)
     await db.flush()
+    if _held(meeting):
+        return meeting  # a correction of the record afterwards: calendars need nothing
+    await _raise_sequence(db, meeting)
     _mark_documents_sent(meeting)
-    await letters.send(db, settings, meeting, "REQUEST", "update", current(meeting))
+    await letters.send(
+        db,
+        settings,
+        meeting,
+        "REQUEST",
+        "update",
+        current(meeting),
+        previous=previous if moved else None,
+    )
     return meeting
 
 
 async def cancel_meeting(db: AsyncSession, settings: Settings, meeting_id: int) -> Meeting:
     meeting = await queries.load_meeting(db, meeting_id)
     _not_cancelled(meeting)
+    if _held(meeting):
+        raise MeetingHeld()
     meeting.cancelled_at = utcnow()
-    meeting.sequence += 1
     await db.flush()
+    await _raise_sequence(db, meeting)
     await letters.send(db, settings, meeting, "CANCEL", "cancel", current(meeting))
     return meeting
 
@@ -203,12 +261,13 @@ async def add_invitees(
     if errors:
         raise InvalidInput(errors=errors)
     invited = [i for i in (_invite(meeting, p) for p in people) if i is not None]
-    if meeting.series_rule:  # the series' rule goes out: invite to every occurrence to come
-        for occurrence in await queries.later_in_series(db, meeting):
+    occurrences = await queries.series_of(db, meeting) if meeting.series_rule else []
+    for occurrence in occurrences:  # the series' rule goes out: every occurrence to come
+        if occurrence.cancelled_at is None and occurrence.starts_at >= utcnow():
             for person in people:
                 _invite(occurrence, person)
     await db.flush()
-    await letters.send(db, settings, meeting, "REQUEST", "new", invited)
+    await letters.send(db, settings, meeting, "REQUEST", "new", invited, occurrences)
     return meeting
 
 
@@ -220,7 +279,8 @@ def _invite(meeting: Meeting, person: Person) -> Invitation | None:
         meeting.invitations.append(invitation)
     elif invitation.removed_at is None:
         return None
-    invitation.removed_at = None
+    # Invited again: the old answer was to an invitation that was taken back.
+    invitation.removed_at, invitation.answer, invitation.answered_at = None, Answer.NO_ANSWER, None
     return invitation
 
 
@@ -233,16 +293,19 @@ async def remove_invitee(
     if invitation is None:
         raise NotFound("Personen er ikke invitert til møtet.")
     invitation.removed_at = utcnow()
-    meeting.sequence += 1
     await db.flush()
+    await _raise_sequence(db, meeting)
     await letters.send(db, settings, meeting, "CANCEL", "removed", [invitation])
     return meeting
 
 
 async def record_answer(db: AsyncSession, invitation: Invitation, data: AnswerUpdate) -> None:
     """The answer; to a series' invitation it is the answer for every occurrence to come."""
-    if invitation.removed_at is not None or invitation.meeting.cancelled_at is not None:
+    closed = invitation.removed_at or invitation.meeting.cancelled_at
+    if closed is not None or not invitation.person.active:
         raise InvitationClosed()
+    if invitation.meeting.ends_at <= utcnow():
+        raise AnsweringClosed()
     answered = [invitation]
     if invitation.meeting.series_rule:
         answered += await db.scalars(
@@ -283,6 +346,19 @@ async def add_point(db: AsyncSession, meeting_id: int, data: PointCreate) -> Mee
     """A point raised in the meeting, kept so it can become a registered input."""
     meeting = await queries.load_meeting(db, meeting_id)
     meeting.points.append(MeetingPoint(text=data.text.strip(), raised_by=data.raised_by.strip()))
+    await db.flush()
+    return meeting
+
+
+async def delete_point(db: AsyncSession, meeting_id: int, point_id: int) -> Meeting:
+    meeting = await queries.load_meeting(db, meeting_id)
+    point = next((p for p in meeting.points if p.id == point_id), None)
+    if point is None:
+        raise NotFound("Fant ikke punktet.")
+    if point.input_id is not None:
+        raise PointTakenIn()
+    meeting.points.remove(point)
+    await db.delete(point)
     await db.flush()
     return meeting
 
