@@ -301,7 +301,7 @@ def test_invitation_update_and_cancellation_keep_the_uid_and_raise_the_sequence(
             [meeting(sequence=1, start=moved_start, end=moved_start + timedelta(hours=1))],
         )
     )
-    cancel = parse(calendar_bytes("CANCEL", [meeting(sequence=2)]))
+    cancel = parse(calendar_bytes("CANCEL", [meeting(sequence=2, status="CANCELLED")]))
 
     assert [request["method"], update["method"], cancel["method"]] == [
         "REQUEST",
