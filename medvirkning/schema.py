@@ -9,12 +9,17 @@ import msgspec
 NOT_BLANK = r"\S"
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 MUNICIPALITY_NUMBER = r"^\d{4}$"
+# \Z, not $: a final line break must not slip through.
+WEB_LINK = r"^https?://\S+\Z"
+OPTIONAL_WEB_LINK = r"^(https?://\S+)?\Z"
 
 # The message shown when a value does not match the pattern.
 PATTERN_MESSAGES = {
     NOT_BLANK: "Feltet må fylles ut.",
     EMAIL: "Skriv en gyldig e-postadresse, for eksempel navn@kommune.no.",
     MUNICIPALITY_NUMBER: "Kommunenummeret er fire sifre, for eksempel 3303.",
+    WEB_LINK: "Lenken må begynne med https://, for eksempel https://kommune.no/dokument.pdf.",
+    OPTIONAL_WEB_LINK: "Lenken må begynne med https://, for eksempel https://teams.microsoft.com/….",
 }
 
 

@@ -315,3 +315,10 @@ async def mail_client(smtp_settings: Settings) -> AsyncIterator[AsyncTestClient]
     """The real app sending through the test's SMTP server, nobody signed in."""
     async with AsyncTestClient(app=create_app(smtp_settings)) as test_client:
         yield test_client
+
+
+@pytest.fixture
+async def organiser(mail_client: AsyncTestClient) -> AsyncTestClient:
+    """The project leader, signed in, with mail going to the test's SMTP server."""
+    await sign_in_as(mail_client, Role.ADMIN, email="pl@kongsbergregionen.no")
+    return mail_client

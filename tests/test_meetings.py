@@ -71,12 +71,6 @@ def event_of(calendar: icalendar.Calendar) -> icalendar.Event:
     return event
 
 
-@pytest.fixture
-async def organiser(mail_client):
-    await sign_in_as(mail_client, Role.ADMIN, email="pl@kongsbergregionen.no")
-    return mail_client
-
-
 async def test_an_invitation_reaches_every_member_as_a_calendar_request(organiser, smtp):
     group_id, emails = await reference_group(organiser)
     created = await organiser.post("/api/meetings", json=meeting_body(group_id))

@@ -7,15 +7,25 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from medvirkning.meetings.models import Answer
-from medvirkning.schema import Email, Id, LongName, LongText, Ref, RequiredText, Struct
+from medvirkning.schema import (
+    OPTIONAL_WEB_LINK,
+    WEB_LINK,
+    Email,
+    Id,
+    LongName,
+    LongText,
+    Ref,
+    RequiredText,
+    Struct,
+)
 
 Place = Annotated[str, msgspec.Meta(max_length=300)]
-Link = Annotated[str, msgspec.Meta(max_length=500, pattern=r"^(https?://\S+)?$")]
+Link = Annotated[str, msgspec.Meta(max_length=500, pattern=OPTIONAL_WEB_LINK)]
 
 
 class DocumentCreate(Struct):
     title: LongName
-    url: Annotated[str, msgspec.Meta(max_length=1000, pattern=r"^https?://\S+$")]
+    url: Annotated[str, msgspec.Meta(max_length=1000, pattern=WEB_LINK)]
 
 
 class MeetingCreate(Struct):
