@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import click
 import uvicorn
 
 from medvirkning.audit import Actor
-from medvirkning.migrate import upgrade
+from medvirkning.migrate import current_revision, upgrade
 from medvirkning.settings import Settings, SettingsError, load_settings
 from medvirkning.transaction import connected
 
@@ -20,6 +21,42 @@ def _settings() -> Settings:
         return load_settings()
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def _set_up_settings() -> Settings:
+    """The settings of a service already migrated here; a clear word, not a traceback, and
+    no new data folder or key, when it is not."""
+    try:
+        settings = load_settings(set_up=False)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if _no_database_file(settings) or asyncio.run(_revision(settings)) is None:
+        raise click.ClickException(
+            f"The database ({settings.database_url.split('://')[0]}) has no tables yet: "
+            "run `medvirkning migrate` first."
+        )
+    return settings
+
+
+def _no_database_file(settings: Settings) -> bool:
+    """An SQLite file that is not there (connecting would make an empty one)."""
+    return settings.is_sqlite and not Path(settings.database_url.split(":///", 1)[1]).exists()
+
+
+async def _revision(settings: Settings) -> str | None:
+    async with connected(settings.database_url) as database, database.engine.connect() as c:
+        return await c.run_sync(current_revision)
+
+
+def _address_file(settings: Settings) -> Path:
+    return settings.data_dir / "address"
+
+
+def _sign_in_address(settings: Settings) -> str:
+    """Where the running service says it is (its port may not be this shell's setting)."""
+    with contextlib.suppress(OSError):
+        return _address_file(settings).read_text().strip() + "/logg-inn"
+    return f"{settings.public_base_url}/logg-inn"
 
 
 async def _migrate(settings: Settings) -> int:
@@ -52,6 +89,8 @@ def run(run_migrations: bool) -> None:
             f"{loaded} seed records loaded."
         )
     click.echo(f"Medvirkning runs at {settings.public_base_url}/ (Ctrl+C stops it).")
+    with contextlib.suppress(OSError):
+        _address_file(settings).write_text(settings.public_base_url + "\n")
     click.echo(asyncio.run(_how_to_sign_in(settings)))
     from medvirkning.app import create_app
 
@@ -100,7 +139,7 @@ def create_admin(name: str, email: str, municipality: str) -> None:
     from medvirkning.auth.services import ensure_admin
     from medvirkning.region.models import Municipality, Organisation
 
-    settings = _settings()
+    settings = _set_up_settings()
 
     async def go() -> str:
         actor = Actor("kommandolinjen (create-admin)")
@@ -122,7 +161,7 @@ def create_admin(name: str, email: str, municipality: str) -> None:
             )
 
     click.echo(asyncio.run(go()))
-    click.echo(f"Sign in at {settings.public_base_url}/logg-inn with {email}.")
+    click.echo(f"Sign in at {_sign_in_address(settings)} with {email}.")
 
 
 @main.command()
@@ -153,7 +192,7 @@ def reminders() -> None:
     background jobs are off)."""
     from medvirkning.meetings.reminders import send_due_reminders
 
-    settings = _settings()
+    settings = _set_up_settings()
 
     async def go() -> int:
         async with connected(settings.database_url) as database, database.transaction() as db:
@@ -169,7 +208,7 @@ def import_people_command(path: Path, skip_bad_lines: bool) -> None:
     """Import people from HR's CSV file (comma or semicolon; UTF-8 or Windows-1252)."""
     from medvirkning.people.importer import ImportFailed, import_people
 
-    settings = _settings()
+    settings = _set_up_settings()
     data = path.read_bytes()
 
     async def go() -> tuple[int, list[str]]:

@@ -64,8 +64,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
 
 
-def load_settings(environ: dict[str, str] | None = None) -> Settings:
-    """Read the settings; fill in the derived defaults and the secret key."""
+def load_settings(environ: dict[str, str] | None = None, set_up: bool = True) -> Settings:
+    """Read the settings; fill in the derived defaults and the secret key (made on the
+    first run; with `set_up=False` a missing key means the service was never set up here)."""
     env = os.environ if environ is None else environ
     raw = {
         name.removeprefix(PREFIX).lower(): value
@@ -91,7 +92,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         data_dir=data_dir,
         database_url=database_url,
         mail_folder=(settings.mail_folder or data_dir / "mail").resolve(),
-        secret_key=settings.secret_key or _stored_secret_key(data_dir),
+        secret_key=settings.secret_key or _stored_secret_key(data_dir, set_up),
     )
 
 
@@ -101,9 +102,14 @@ def _decode(kind: type, value: object) -> object:
     raise NotImplementedError
 
 
-def _stored_secret_key(data_dir: Path) -> str:
+def _stored_secret_key(data_dir: Path, set_up: bool) -> str:
     """Generate the key on first run and keep it, so sessions and links survive restarts."""
     path = data_dir / "secret_key"
+    if not path.exists() and not set_up:
+        raise SettingsError(
+            f"The service is not set up in {data_dir}: run `medvirkning migrate` first "
+            "(with the same MEDVIRKNING_DATA_DIR and MEDVIRKNING_DATABASE_URL)."
+        )
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
         temporary = data_dir / f".secret_key.{os.getpid()}"

@@ -275,3 +275,41 @@ async def test_create_admin_command_grants_the_role_once(settings, anonymous):
     async with database(anonymous) as db:
         person = await db.scalar(select(Person).where(Person.email == "pia@kongsbergregionen.no"))
         assert person.organisation_id is not None
+
+
+async def test_create_admin_on_a_folder_never_set_up_says_what_to_do_and_writes_nothing(tmp_path):
+    folder = tmp_path / "ikke-satt-opp"
+    env = {"MEDVIRKNING_DATA_DIR": str(folder), "MEDVIRKNING_DATABASE_URL": ""}
+    args = ["create-admin", "--name", "Pia", "--email", "pia@kongsbergregionen.no"]
+    result = await asyncio.to_thread(CliRunner().invoke, main, args, env=env)
+    assert result.exit_code == 1
+    assert "medvirkning migrate" in result.output
+    assert "Traceback" not in result.output
+    assert not folder.exists()
+
+
+async def test_create_admin_on_an_empty_database_says_migrate_first(tmp_path):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "secret_key").write_text("k" * 48)
+    env = {
+        "MEDVIRKNING_DATA_DIR": str(folder),
+        "MEDVIRKNING_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'tom.sqlite3'}",
+    }
+    args = ["create-admin", "--name", "Pia", "--email", "pia@kongsbergregionen.no"]
+    result = await asyncio.to_thread(CliRunner().invoke, main, args, env=env)
+    assert result.exit_code == 1
+    assert "run `medvirkning migrate` first" in result.output
+    assert not (folder / "tom.sqlite3").exists()
+
+
+async def test_create_admin_names_the_address_the_running_service_gave(settings, anonymous):
+    (settings.data_dir / "address").write_text("http://127.0.0.1:8123\n")
+    env = {
+        "MEDVIRKNING_DATABASE_URL": settings.database_url,
+        "MEDVIRKNING_DATA_DIR": str(settings.data_dir),
+    }
+    args = ["create-admin", "--name", "Pia", "--email", "pia@kongsbergregionen.no"]
+    result = await asyncio.to_thread(CliRunner().invoke, main, args, env=env)
+    assert result.exit_code == 0, result.output
+    assert "http://127.0.0.1:8123/logg-inn" in result.output
