@@ -171,7 +171,11 @@ def _calendars(
     def events(attendees: Sequence[Invitation]) -> list[CalendarEvent]:
         if whole:
             return series_events(settings, meeting, occurrences, attendees, language)
-        return [calendar_event(settings, meeting, attendees, language=language)]
+        # A change to several meetings of a series goes as one exception each.
+        return [
+            calendar_event(settings, m, attendees, language=language)
+            for m in [meeting, *occurrences]
+        ]
 
     if everyone is not None:
         shared = calendar_bytes(method, events(everyone))
@@ -204,7 +208,13 @@ def _letter(
         {
             "kind": kind,
             "invitation_answer": invitation.answer.value,
-            "repeats": series.in_words(meeting.series_rule, form) if kind == "new" else "",
+            "repeats": (
+                series.in_words(
+                    meeting.series_rule, meeting.recurrence_id or meeting.starts_at, form
+                )
+                if kind == "new"
+                else ""
+            ),
             "meeting": meeting,
             "person": person,
             "answers": {a.value: f"{base}?svar={a.value}" for a in Answer if a != Answer.NO_ANSWER},

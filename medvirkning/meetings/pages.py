@@ -3,7 +3,7 @@ meeting attendance, minutes and the points raised. Every POST that succeeds redi
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from litestar import Router, get, post
@@ -14,10 +14,17 @@ from sqlalchemy import select
 from medvirkning.auth.access import ADMIN
 from medvirkning.db import Db, utcnow
 from medvirkning.dependencies import AppSettings, User
-from medvirkning.errors import AppError, FieldError, InvalidInput, NotFound
+from medvirkning.errors import AppError, NotFound
 from medvirkning.formats import OSLO
 from medvirkning.meetings import queries, services
 from medvirkning.meetings.feeds import feed_url, renew_feed
+from medvirkning.meetings.forms import (
+    MEETING_FIELDS,
+    lines,
+    listed,
+    meeting_from_form,
+    on_page,
+)
 from medvirkning.meetings.letters import current
 from medvirkning.meetings.models import Answer, Meeting
 from medvirkning.meetings.schemas import (
@@ -25,7 +32,7 @@ from medvirkning.meetings.schemas import (
     MeetingCreate,
     MeetingUpdate,
 )
-from medvirkning.people.models import Group
+from medvirkning.people.models import Group, GroupKind
 from medvirkning.plan.registers import milestone_options, phase_options
 from medvirkning.web import attempt, struct_from_form
 
@@ -41,87 +48,26 @@ NOTICES = {
     "punkt-slettet": "Punktet er slettet.",
     "kalender": "Gruppen har fått en ny kalenderadresse. Den gamle virker ikke lenger.",
 }
-MEETING_FIELDS = ["title", "place", "video_link", "agenda", "phase_id", "milestone_id"]
-
-
-def _lines(text: Any) -> list[str]:
-    return [line.strip() for line in str(text).splitlines() if line.strip()]
-
-
-def _documents(text: Any) -> list[dict[str, str]]:
-    """One document a line: "Title | https://…" (a bare address is its own title)."""
-    documents = []
-    for line in _lines(text):
-        title, _, url = line.rpartition("|") if "|" in line else (line, "", line)
-        documents.append({"title": title.strip() or url.strip(), "url": url.strip()})
-    return documents
-
-
-def _day(text: str) -> date:
-    """A date as the browser sends it (2027-02-08) or as people write it (08.02.2027)."""
-    text = text.strip()
-    if "." in text:
-        return datetime.strptime(text, "%d.%m.%Y").date()
-    return date.fromisoformat(text)
-
-
-def _moment(data: dict[str, Any], time_field: str) -> str | None:
-    try:
-        day = _day(str(data.get("date", "")))
-        at = time.fromisoformat(str(data.get(time_field, "")).strip().replace(".", ":"))
-    except ValueError:
-        return None
-    return datetime.combine(day, at, OSLO).isoformat()
-
-
-# The service names the times it checks; the page shows them in its own fields.
-PAGE_FIELDS = {"starts_at": "start", "ends_at": "end"}
-
-
-def on_page(error: AppError) -> AppError:
-    """The error with each field named as the form names it, so its link finds the field."""
-    error.errors = [FieldError(PAGE_FIELDS.get(e.field, e.field), e.message) for e in error.errors]
-    return error
-
-
-def meeting_from_form(data: dict[str, Any], target: type[Any]) -> Any:
-    """The page's fields (date, start, end, one document a line) as the API's Struct."""
-    errors = []
-    fields: dict[str, Any] = {name: data.get(name, "") for name in MEETING_FIELDS}
-    fields["documents"] = _documents(data.get("documents", ""))
-    fields["starts_at"], fields["ends_at"] = _moment(data, "start"), _moment(data, "end")
-    if fields["starts_at"] is None:
-        errors.append(
-            FieldError("start", "Skriv dato og klokkeslett, for eksempel 08.02.2026 og 13:00.")
-        )
-    if fields["ends_at"] is None:
-        errors.append(FieldError("end", "Skriv når møtet slutter, for eksempel 14:30."))
-    if target is MeetingCreate:
-        fields["group_ids"] = data.get("group_ids", [])
-        fields["invitee_emails"] = _lines(data.get("invitee_emails", ""))
-    try:
-        payload = struct_from_form(target, fields, [n for n, v in fields.items() if v is not None])
-    except InvalidInput as refused:
-        errors += [e for e in refused.errors if e.field not in ("starts_at", "ends_at")]
-    if errors:
-        raise InvalidInput(errors=errors)
-    return payload
 
 
 async def _form(
     db: Db, meeting: Meeting | None, data: dict[str, Any], error: AppError | None = None
 ) -> Template:
     groups = await db.scalars(select(Group).where(Group.active.is_(True)).order_by(Group.name))
-    ticked = data.get("group_ids", [])
     return Template(
         "meetings/form.html",
         context={
             "meeting": meeting,
             "values": data,
-            "ticked": set(ticked if isinstance(ticked, list) else [ticked]),
+            "ticked": set(listed(data.get("group_ids", []))),
             "error": error,
             "errors": {e.field.split("[")[0]: e.message for e in (error.errors if error else [])},
             "groups": list(groups),
+            # Plural: "Alle referansegrupper", "Alle nettverk".
+            "group_kinds": [
+                (k.value, k.label if k.label.endswith("k") else f"{k.label}r") for k in GroupKind
+            ],
+            "kinds_ticked": set(listed(data.get("group_kinds", []))),
             "phases": await phase_options(db),
             "milestones": await milestone_options(db),
         },
@@ -145,12 +91,28 @@ def _values_of(meeting: Meeting) -> dict[str, Any]:
     }
 
 
+def _one_row_a_series(meetings: list[Meeting]) -> tuple[list[Meeting], dict[str, int]]:
+    """A series shows as its next meeting, with how many of it are listed."""
+    shown, counts = [], dict[str, int]()
+    for meeting in meetings:
+        if meeting.series_uid:
+            counts[meeting.series_uid] = counts.get(meeting.series_uid, 0) + 1
+            if counts[meeting.series_uid] > 1:
+                continue
+        shown.append(meeting)
+    return shown, counts
+
+
 @get("/admin/meetings", opt=ADMIN, include_in_schema=False)
 async def meetings_page(db: Db, user: User) -> Template:
+    upcoming, in_series = _one_row_a_series(
+        await queries.list_meetings(db, user, past=False, limit=500)
+    )
     return Template(
         "meetings/list.html",
         context={
-            "upcoming": await queries.list_meetings(db, user, past=False, limit=500),
+            "upcoming": upcoming,
+            "in_series": in_series,
             "past": await queries.list_meetings(db, user, past=True, limit=30),
             "Answer": Answer,
         },
@@ -158,11 +120,16 @@ async def meetings_page(db: Db, user: User) -> Template:
 
 
 @get("/admin/meetings/new", opt=ADMIN, include_in_schema=False)
-async def new_meeting_page(db: Db) -> Template:
+async def new_meeting_page(db: Db, user: User, kopi: FromQuery[int | None] = None) -> Template:
+    """A new meeting, or a copy of one (its groups, place, agenda, documents) to date anew."""
     start = (datetime.now(OSLO) + timedelta(days=7)).replace(hour=10, minute=0)
-    return await _form(
-        db, None, {"date": start.date().isoformat(), "start": "10:00", "end": "11:30"}
-    )
+    values: dict[str, Any] = {"date": start.date().isoformat(), "start": "10:00", "end": "11:30"}
+    if kopi is not None:
+        original = await queries.get_meeting(db, user, kopi)
+        copied = _values_of(original)
+        values |= {k: copied[k] for k in [*MEETING_FIELDS, "documents", "start", "end"]}
+        values["group_ids"] = [str(g.id) for g in original.groups]
+    return await _form(db, None, values)
 
 
 @post("/admin/meetings/new", opt=ADMIN, include_in_schema=False)
@@ -191,6 +158,10 @@ async def detail(
     """The meeting page; after a refused action with the error and what was typed."""
     invited = current(meeting)
     feeds = {g.id: await feed_url(db, settings, "group", g.id) for g in meeting.groups}
+    in_series = sorted(
+        [meeting, *await queries.series_of(db, meeting)] if meeting.series_uid else [],
+        key=lambda m: m.recurrence_id or m.starts_at,
+    )
     return Template(
         "meetings/detail.html",
         context={
@@ -205,6 +176,7 @@ async def detail(
             "typed": typed or {},
             "held": meeting.starts_at <= utcnow(),
             "feeds": feeds,
+            "series": in_series,
         },
         status_code=error.status_code if error else 200,
     )
@@ -310,7 +282,7 @@ async def add_invitees(
     data: URLEncodedBody[dict[str, Any]],
 ) -> Template | Redirect:
     async def invite() -> None:
-        form = {"emails": _lines(data.get("emails", ""))}
+        form = {"emails": lines(data.get("emails", ""))}
         await services.add_invitees(
             db, settings, meeting_id, struct_from_form(InviteesCreate, form, ["emails"])
         )

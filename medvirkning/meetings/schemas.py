@@ -7,6 +7,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from medvirkning.meetings.models import Answer
+from medvirkning.people.models import GroupKind
 from medvirkning.schema import (
     OPTIONAL_WEB_LINK,
     WEB_LINK,
@@ -40,9 +41,15 @@ class MeetingCreate(Struct):
     phase_id: Id | None = None
     milestone_id: Id | None = None
     documents: list[DocumentCreate] = []
-    # A series: the same meeting every week or every other week, until a date.
+    # A series: weekly, every other week, or monthly on the same weekday ("the third
+    # Wednesday") or date; until a date or for a count. `repeat_every_weeks` is the older
+    # spelling of weekly (1) and biweekly (2).
+    repeat: Literal["weekly", "biweekly", "monthly_weekday", "monthly_date"] | None = None
     repeat_every_weeks: Literal[1, 2] | None = None
     repeat_until: date | None = None
+    repeat_count: Annotated[int, msgspec.Meta(ge=2, le=110)] | None = None
+    # Every active group of these kinds, e.g. all reference groups.
+    group_kinds: list[GroupKind] = []
 
 
 class MeetingUpdate(Struct):
@@ -55,6 +62,8 @@ class MeetingUpdate(Struct):
     phase_id: Id | UnsetType | None = UNSET
     milestone_id: Id | UnsetType | None = UNSET
     documents: list[DocumentCreate] | UnsetType = UNSET
+    # In a series: change this meeting only, or this and every later one.
+    all_to_come: bool = False
 
 
 class InviteesCreate(Struct):

@@ -34,7 +34,7 @@ from medvirkning.meetings.schemas import (
     PointCreate,
 )
 from medvirkning.people.models import Person
-from medvirkning.people.queries import active_groups, members_on, people_by_email
+from medvirkning.people.queries import active_groups, groups_of_kinds, members_on, people_by_email
 from medvirkning.plan.models import Milestone, Phase
 from medvirkning.settings import Settings
 
@@ -93,6 +93,27 @@ def _check_times(starts_at: datetime, ends_at: datetime, now: datetime) -> list[
     return errors
 
 
+def _series_plan(start: datetime, data: MeetingCreate) -> tuple[str, list[datetime]]:
+    """The rule and the starts of the series asked for; one start when none was."""
+    repeat = data.repeat or {1: "weekly", 2: "biweekly"}.get(data.repeat_every_weeks or 0)
+    if repeat is None:
+        return "", [start]
+    if (data.repeat_until is None) == (data.repeat_count is None):
+        message = "Velg enten en sluttdato eller et antall møter for serien."
+        raise InvalidInput.for_field("repeat_until", message)
+    if data.repeat_until is not None and data.repeat_until <= start.astimezone(OSLO).date():
+        raise InvalidInput.for_field("repeat_until", "Serien må slutte etter det første møtet.")
+    rule, starts = series.plan(start, repeat, data.repeat_until, data.repeat_count)
+    if len(starts) > series.MAX_OCCURRENCES:
+        message = (
+            f"En serie kan ha høyst {series.MAX_OCCURRENCES} møter; velg en tidligere sluttdato."
+        )
+        raise InvalidInput.for_field("repeat_until", message)
+    if len(starts) < 2:
+        raise InvalidInput.for_field("repeat_until", "Serien må slutte etter det første møtet.")
+    return rule, starts
+
+
 def _documents(documents: Sequence[Any]) -> list[MeetingDocument]:
     return [MeetingDocument(title=d.title.strip(), url=d.url) for d in documents]
 
@@ -137,6 +158,7 @@ async def create_meeting(
     errors = _check_times(starts_at, ends_at, utcnow())
     errors += await _check_links(db, msgspec.structs.asdict(data))
     groups, group_errors = await active_groups(db, data.group_ids)
+    groups += [g for g in await groups_of_kinds(db, data.group_kinds) if g not in groups]
     extra, person_errors = await people_by_email(db, data.invitee_emails, "invitee_emails")
     errors += group_errors + person_errors
     members = await members_on(db, [g.id for g in groups], starts_at.astimezone(OSLO).date())
@@ -147,14 +169,7 @@ async def create_meeting(
         )
     if errors:
         raise InvalidInput(errors=errors)
-    starts = series.occurrences(starts_at, data.repeat_every_weeks, data.repeat_until)
-    if len(starts) > series.MAX_OCCURRENCES:
-        message = (
-            f"En serie kan ha høyst {series.MAX_OCCURRENCES} møter; velg en tidligere sluttdato."
-        )
-        raise InvalidInput.for_field("repeat_until", message)
-    if data.repeat_every_weeks and len(starts) < 2:
-        raise InvalidInput.for_field("repeat_until", "Serien må slutte etter det første møtet.")
+    rule, starts = _series_plan(starts_at, data)
     domain = settings.mail_from.rsplit("@", 1)[-1]
     series_uid = f"{uuid.uuid4()}@{domain}" if len(starts) > 1 else None
     meetings = [
@@ -180,7 +195,7 @@ async def create_meeting(
     ]
     first = meetings[0]
     if series_uid:
-        first.series_rule = series.rule(data.repeat_every_weeks or 1, meetings[-1].starts_at)
+        first.series_rule = rule
     db.add_all(meetings)
     await db.flush()
     for meeting in meetings:
@@ -193,9 +208,12 @@ async def create_meeting(
 async def update_meeting(
     db: AsyncSession, settings: Settings, meeting_id: int, data: MeetingUpdate
 ) -> Meeting:
+    """Change a meeting (in a series: this one, or this and every later one); a new date or
+    time asks everyone again, and the letter says what the time was."""
     meeting = await queries.load_meeting(db, meeting_id)
     _not_cancelled(meeting)
     changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
+    all_to_come = changes.pop("all_to_come", False) and meeting.series_uid is not None
     for key in ("starts_at", "ends_at"):
         if key in changes:
             changes[key] = oslo(changes[key])
@@ -204,30 +222,30 @@ async def update_meeting(
     moved = "starts_at" in changes or "ends_at" in changes
     if moved and _held(meeting):
         raise MeetingHeld()
-    starts_at = changes.get("starts_at", meeting.starts_at)
-    ends_at = changes.get("ends_at", meeting.ends_at)
+    starts_at = changes.pop("starts_at", meeting.starts_at)
+    ends_at = changes.pop("ends_at", meeting.ends_at)
     now = utcnow()
-    errors = _check_times(
-        starts_at, ends_at, now if "starts_at" in changes else min(now, starts_at)
-    )
+    errors = _check_times(starts_at, ends_at, now if moved else min(now, starts_at))
     errors += await _check_links(db, changes)
     if errors:
         raise InvalidInput(errors=errors)
     previous = (meeting.starts_at, meeting.ends_at)
-    documents = changes.pop("documents", None)
-    for key, value in changes.items():
-        setattr(
-            meeting, key, value.strip() if isinstance(value, str) and key != "agenda" else value
-        )
-    if documents is not None:
-        meeting.documents = _documents(documents)
-    if moved:
-        _ask_again(meeting)
+    later = await _later_occurrences(db, meeting) if all_to_come else []
+    shift = starts_at.astimezone(OSLO).replace(tzinfo=None) - previous[0].astimezone(OSLO).replace(
+        tzinfo=None
+    )
+    for each in [meeting, *later]:
+        _apply(each, changes)
+        if moved:
+            start = series.shifted(each.starts_at, shift) if each is not meeting else starts_at
+            each.starts_at, each.ends_at = start, start + (ends_at - starts_at)
+            _ask_again(each)
     await db.flush()
     if _held(meeting):
         return meeting  # a correction of the record afterwards: calendars need nothing
-    await _raise_sequence(db, meeting)
-    _mark_documents_sent(meeting)
+    for each in [meeting, *later]:
+        await _raise_sequence(db, each)
+        _mark_documents_sent(each)
     await letters.send(
         db,
         settings,
@@ -235,9 +253,32 @@ async def update_meeting(
         "REQUEST",
         "update",
         current(meeting),
+        later,
         previous=previous if moved else None,
     )
     return meeting
+
+
+async def _later_occurrences(db: AsyncSession, meeting: Meeting) -> list[Meeting]:
+    """The occurrences after this one in its series that still lie ahead."""
+    return [
+        m
+        for m in await queries.series_of(db, meeting)
+        if m.recurrence_id
+        and meeting.recurrence_id
+        and m.recurrence_id > meeting.recurrence_id
+        and m.cancelled_at is None
+        and not _held(m)
+    ]
+
+
+def _apply(meeting: Meeting, changes: dict[str, Any]) -> None:
+    for key, value in changes.items():
+        if key == "documents":
+            meeting.documents = _documents(value)
+        else:
+            text = isinstance(value, str) and key != "agenda"
+            setattr(meeting, key, value.strip() if text else value)
 
 
 async def cancel_meeting(db: AsyncSession, settings: Settings, meeting_id: int) -> Meeting:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medvirkning.errors import FieldError
-from medvirkning.people.models import Group, Membership, Person
+from medvirkning.people.models import Group, GroupKind, Membership, Person
 
 
 async def active_groups(
@@ -30,6 +30,14 @@ async def active_groups(
         else:
             groups.append(group)
     return groups, errors
+
+
+async def groups_of_kinds(db: AsyncSession, kinds: Sequence[GroupKind]) -> list[Group]:
+    """Every active group of these kinds, by name (e.g. all reference groups)."""
+    if not kinds:
+        return []
+    stmt = select(Group).where(Group.active.is_(True), Group.kind.in_(kinds)).order_by(Group.name)
+    return list(await db.scalars(stmt))
 
 
 async def people_by_email(
