@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from click.testing import CliRunner
 from sqlalchemy import select
@@ -285,6 +286,7 @@ async def test_each_imported_person_has_the_audit_entry_the_hook_writes(client, 
     assert by_file.actor_label == "kommandolinjen (import-people hr.csv)"
     assert by_file.actor_person_id is None
     assert by_file.before is None
+    assert abs(by_file.at - by_api.at) < timedelta(minutes=5)
     assert by_file.after == {
         **by_api.after,
         "id": people["fil@rollag.kommune.no"],

@@ -234,11 +234,9 @@ async def _insert(db: AsyncSession, people: list[dict[str, Any]]) -> None:
 def _person(
     row: list[str], columns: dict[str, int], lookup: dict[str, dict[str, int]]
 ) -> PersonCreate:
-    def cell(field: str) -> str:
-        index = columns.get(field)
-        return row[index].strip() if index is not None and index < len(row) else ""
-
-    form: dict[str, Any] = {"name": cell("name"), "email": cell("email"), "title": cell("title")}
+    cells = dict.fromkeys(HEADERS, "")
+    cells.update({f: row[i].strip() for f, i in columns.items() if i < len(row)})
+    form: dict[str, Any] = {"name": cells["name"], "email": cells["email"], "title": cells["title"]}
     errors: list[tuple[str, str]] = []
     links = (
         ("municipality_id", "municipality"),
@@ -246,7 +244,7 @@ def _person(
         ("union_id", "union"),
     )
     for field, kind in links:
-        value = cell(kind)
+        value = cells[kind]
         form[field] = None
         if value:
             found = lookup[kind].get(value.lower())
@@ -254,7 +252,7 @@ def _person(
                 errors.append((field, f"«{value}» finnes ikke i registeret."))
             else:
                 form[field] = found
-    language = cell("language_form").lower()
+    language = cells["language_form"].lower()
     form["language_form"] = LANGUAGE_FORMS.get(language, language)
     if not form["municipality_id"] and not form["organisation_id"] and not errors:
         errors.append(("municipality_id", "Kommune eller organisasjon må fylles ut."))
