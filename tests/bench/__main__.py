@@ -164,9 +164,12 @@ async def bench_list(folder: Path, people: int = 1_000, rounds: int = 200) -> di
 async def main() -> None:
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        await bench_import(folder)
-        await bench_list(folder)
-        await bench_invitations(folder)
+        ratios = {
+            "CSV import (target <= 3)": (await bench_import(folder))["ratio"],
+            "people list": (await bench_list(folder))["ratio"],
+            "invitations (target <= 1.5)": (await bench_invitations(folder))["ratio"],
+        }
+    print("ratios: " + "; ".join(f"{name} {ratio:.2f}" for name, ratio in ratios.items()))
 
 
 if __name__ == "__main__":
