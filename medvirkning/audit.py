@@ -11,12 +11,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, ForeignKey, Index, String, event, insert, inspect
+import msgspec
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    bindparam,
+    event,
+    insert,
+    inspect,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.types import TypeDecorator
 
-from medvirkning.db import Base, utcnow
+from medvirkning.db import Base, UTCDateTime, utcnow
 
 QUIET_COLUMNS = {"created_at", "updated_at"}
 
@@ -61,12 +75,16 @@ def plain(value: Any) -> Any:
     return value
 
 
-def _audited_columns(obj: Any) -> list[str]:
+def _audited_keys(model: type[Any]) -> list[str]:
     return [
         column.key
-        for column in inspect(type(obj)).column_attrs
+        for column in inspect(model).column_attrs
         if column.key not in QUIET_COLUMNS and column.columns[0].info.get("audit", True)
     ]
+
+
+def _audited_columns(obj: Any) -> list[str]:
+    return _audited_keys(type(obj))
 
 
 def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -101,27 +119,64 @@ def event_row(actor: Actor, action: str, obj: Any, before: Any, after: Any) -> d
     }
 
 
-async def record_bulk_create(
-    db: Any, entity: str, created: list[tuple[int, dict[str, Any]]]
-) -> None:
-    """Audit rows inserted in bulk, past the ORM (the flush hook does not see them)."""
+class _EncodedJSON(TypeDecorator[str]):
+    """JSON already encoded (by msgspec: json.dumps per row was a third of a bulk insert)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> None:
+        return None
+
+
+class _ReadyTime(TypeDecorator[Any]):
+    """A time already made ready for the driver by the column's own type, once for all rows."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> None:
+        return None
+
+
+_ENCODER = msgspec.json.Encoder()
+_NULL = "null"  # what the JSON column stores for None
+
+
+async def record_bulk_create(db: Any, model: type[Any], created: list[dict[str, Any]]) -> None:
+    """For records inserted in bulk past the ORM (the flush hook does not see them), the
+    same `create` rows the hook writes, in one statement in the caller's transaction.
+
+    Each record's values must name every audited column, its id included."""
     actor: Actor = db.sync_session.info.get("actor", SYSTEM)
-    now = utcnow()
+    keys = _audited_keys(model)
+    # msgspec writes enums and dates as plain() does, but datetimes its own way.
+    stamps = [k for k in keys if isinstance(getattr(model, k).type, DateTime | UTCDateTime)]
+    ready = AuditEvent.__table__.c.at.type.bind_processor(db.get_bind().dialect)
+    now = ready(utcnow()) if ready else utcnow()
     rows = [
         {
             "at": now,
             "actor_person_id": actor.person_id,
             "actor_label": actor.label,
             "action": "create",
-            "entity": entity,
-            "entity_id": record_id,
-            "before": None,
-            "after": {k: plain(v) for k, v in values.items()},
+            "entity": model.__tablename__,
+            "entity_id": values["id"],
+            "before": _NULL,
+            "after": _ENCODER.encode(
+                {k: values[k] for k in keys} | {k: plain(values[k]) for k in stamps}
+            ).decode(),
         }
-        for record_id, values in created
+        for values in created
     ]
     if rows:
-        await db.execute(insert(AuditEvent), rows)
+        # The table, not the entity: the ORM's bulk path costs as much again.
+        statement = insert(cast(Table, AuditEvent.__table__)).values(
+            at=bindparam("at", type_=_ReadyTime()),
+            before=bindparam("before", type_=_EncodedJSON()),
+            after=bindparam("after", type_=_EncodedJSON()),
+        )
+        await db.execute(statement, rows)
 
 
 @event.listens_for(Session, "after_flush")

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from click.testing import CliRunner
+from sqlalchemy import select
 
+from medvirkning.audit import AuditEvent
 from medvirkning.cli import main
-from tests.support import total
+from medvirkning.people.models import Person
+from tests.support import database, find_id, total
 
 MUNICIPALITIES = [
     "Kongsberg",
@@ -141,3 +145,162 @@ async def test_a_file_without_the_needed_columns_is_refused(client, settings, tm
     assert code == 1
     assert "linje 1" in err
     assert "E-post" in err
+
+
+# --- the file's encoding and odd bytes: refused with the line named, nothing stored -------
+
+
+async def names_stored(client) -> list[str]:
+    response = await client.get("/api/people", params={"limit": 100, "include_inactive": True})
+    return sorted(p["name"] for p in response.json()["items"])
+
+
+async def test_utf8_file_with_one_stray_windows_1252_byte_is_refused_naming_line_and_column(
+    client, settings, tmp_path
+):
+    path = tmp_path / "blandet.csv"
+    good = "Navn;E-post;Kommune\r\nKjærsti Ødegård;kjaersti@tinn.kommune.no;Tinn\r\n"
+    stray = "Bjørn Berg;bjorn@tinn.kommune.no;Tinn\r\n".encode("cp1252")  # ø as 0xF8
+    path.write_bytes(good.encode("utf-8") + stray)
+    before = await names_stored(client)
+    code, _, err = await run_import(settings, path)
+    assert code == 1
+    assert "linje 3, kolonne Navn: byten 0xF8 er ikke gyldig UTF-8" in err
+    assert "blander to tegnkodinger" in err
+    assert "Traceback" not in err
+    assert await names_stored(client) == before  # no "KjÃ¦rsti Ã˜degÃ¥rd"
+
+    path.write_bytes(good.encode("utf-8") + stray.decode("cp1252").encode("utf-8"))
+    code, _, err = await run_import(settings, path)
+    assert code == 0, err
+    assert await names_stored(client) == sorted([*before, "Bjørn Berg", "Kjærsti Ødegård"])
+
+
+async def test_a_byte_windows_1252_does_not_define_is_refused_naming_the_line(
+    client, settings, tmp_path
+):
+    path = tmp_path / "rar.csv"
+    text = "Navn;E-post;Kommune\r\nÅse Ås;ase@tinn.kommune.no;Tinn\r\nOla;ola@tinn.kommune.no;"
+    path.write_bytes(text.encode("cp1252") + b"Ti\x81nn\r\n")
+    before = await names_stored(client)
+    code, _, err = await run_import(settings, path)
+    assert code == 1
+    assert "linje 3, kolonne Kommune: byten 0x81 er verken gyldig UTF-8 eller" in err
+    assert "Traceback" not in err
+    assert await names_stored(client) == before
+
+
+async def test_a_field_over_128_kb_is_refused_naming_the_line(client, settings, tmp_path):
+    path = tmp_path / "stor.csv"
+    path.write_text(
+        "Navn;E-post;Kommune\n"
+        "Ola;ola@tinn.kommune.no;Tinn\n"
+        f'"Kari {"x" * 140_000};kari@tinn.kommune.no;Tinn\n',
+        encoding="utf-8",
+    )
+    before = await names_stored(client)
+    code, _, err = await run_import(settings, path, "--skip-bad-lines")
+    assert code == 1
+    assert "linje 3: et felt er lengre enn 128 kB" in err
+    assert await names_stored(client) == before
+
+
+async def test_a_nul_byte_is_a_bad_line_and_no_sql_is_printed(client, settings, tmp_path):
+    path = tmp_path / "nul.csv"
+    path.write_bytes(
+        b"Navn;E-post;Kommune\r\n"
+        b"Ola Nordmann;ola@tinn.kommune.no;Tinn\r\n"
+        b"Kari\x00 Nordmann;kari@tinn.kommune.no;Tinn\r\n"
+    )
+    before = await names_stored(client)
+    code, out, err = await run_import(settings, path)
+    assert code == 1
+    assert "linje 3: navn: inneholder kontrolltegnet U+0000" in err
+    assert "INSERT" not in out + err
+    assert "ola@tinn" not in out + err
+    assert await names_stored(client) == before
+
+    code, out, err = await run_import(settings, path, "--skip-bad-lines")
+    assert code == 0, err
+    assert "skipped linje 3" in err
+    assert await names_stored(client) == sorted([*before, "Ola Nordmann"])
+
+
+async def test_control_characters_other_than_tab_are_refused_in_any_column(
+    client, settings, tmp_path
+):
+    path = tmp_path / "kontroll.csv"
+    path.write_text(
+        "Navn;E-post;Kommune;Merknad\n"
+        "Ola;ola@tinn.kommune.no;Tinn;ok\tmed tabulator\n"
+        "Kari;kari@tinn.kommune.no;Tinn;\x1b[31m\n"
+        'Per;per@tinn.kommune.no;Tinn;"to\nlinjer"\n',
+        encoding="utf-8",
+    )
+    code, _, err = await run_import(settings, path)
+    assert code == 1
+    assert "linje 3: Merknad: inneholder kontrolltegnet U+001B" in err
+    assert "linje 5: Merknad: inneholder kontrolltegnet U+000A" in err
+    assert "linje 2" not in err
+    assert "Ola" not in await names_stored(client)
+
+
+async def test_each_imported_person_has_the_audit_entry_the_hook_writes(client, settings, tmp_path):
+    """The bulk path writes what the flush hook writes for a person added through the API."""
+    rollag = await find_id(client, "municipalities", q="Rollag")
+    fagforbundet = await find_id(client, "organisations", q="Fagforbundet")
+    await client.post(
+        "/api/people",
+        json={
+            "name": "Via API",
+            "email": "api@rollag.kommune.no",
+            "municipality_id": rollag,
+            "title": "Konsulent",
+            "union_id": fagforbundet,
+            "language_form": "nynorsk",
+        },
+    )
+    path = tmp_path / "hr.csv"
+    path.write_text(
+        "Navn;E-post;Kommune;Stilling;Fagforening;Målform\n"
+        "Via Fil;fil@rollag.kommune.no;Rollag;Konsulent;Fagforbundet;nynorsk\n"
+        "Andre;andre@rollag.kommune.no;Rollag;;;\n",
+        encoding="utf-8",
+    )
+    code, _, err = await run_import(settings, path)
+    assert code == 0, err
+    async with database(client) as db:
+        people = {p.email: p.id for p in await db.scalars(select(Person))}
+        logged = {
+            e.entity_id: e
+            for e in await db.scalars(
+                select(AuditEvent).where(
+                    AuditEvent.entity == "person", AuditEvent.action == "create"
+                )
+            )
+        }
+    by_api, by_file = (
+        logged[people["api@rollag.kommune.no"]],
+        logged[people["fil@rollag.kommune.no"]],
+    )
+    assert by_file.actor_label == "kommandolinjen (import-people hr.csv)"
+    assert by_file.actor_person_id is None
+    assert by_file.before is None
+    assert abs(by_file.at - by_api.at) < timedelta(minutes=5)
+    assert by_file.after == {
+        **by_api.after,
+        "id": people["fil@rollag.kommune.no"],
+        "name": "Via Fil",
+        "email": "fil@rollag.kommune.no",
+    }
+    assert logged[people["andre@rollag.kommune.no"]].after == {
+        "id": people["andre@rollag.kommune.no"],
+        "name": "Andre",
+        "email": "andre@rollag.kommune.no",
+        "municipality_id": rollag,
+        "organisation_id": None,
+        "title": "",
+        "union_id": None,
+        "language_form": "bokmal",
+        "active": True,
+    }

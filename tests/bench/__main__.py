@@ -16,23 +16,18 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import insert, select
 
 from medvirkning.app import create_app
+from medvirkning.auth.models import Role
 from medvirkning.db import create_engine, create_sessionmaker
-from medvirkning.migrate import upgrade
 from medvirkning.people.importer import import_people
 from medvirkning.people.models import Person
 from medvirkning.people.schemas import PersonRead
 from medvirkning.settings import load_settings
+from tests.bench.databases import fresh_database
 from tests.bench.invitations import bench_invitations
+from tests.support import sign_in_as
 
 PEOPLE = 5_000
-
-
-async def fresh_database(folder: Path, name: str) -> str:
-    url = f"sqlite+aiosqlite:///{folder / name}.sqlite3"
-    engine = create_engine(url)
-    await upgrade(engine)
-    await engine.dispose()
-    return url
+IMPORT_TARGET = 3.0
 
 
 def hr_file(count: int) -> bytes:
@@ -47,6 +42,13 @@ async def timed(work: Callable[[], Awaitable[object]]) -> float:
     return time.perf_counter() - start
 
 
+async def cpu_and_wall(work: Callable[[], Awaitable[object]]) -> tuple[float, float]:
+    """The CPU seconds this process spent on the work (all threads), and the wall seconds."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    await work()
+    return time.process_time() - cpu, time.perf_counter() - wall
+
+
 async def peak_memory(work: Callable[[], Awaitable[object]]) -> float:
     """Peak memory Python allocated during one run, in MiB (a run of its own: tracing is slow)."""
     tracemalloc.start()
@@ -56,19 +58,21 @@ async def peak_memory(work: Callable[[], Awaitable[object]]) -> float:
     return peak
 
 
-async def bench_import(folder: Path) -> None:
-    """CSV import (decode, validate every line, look up links, insert) against a bare insert."""
-    data = hr_file(PEOPLE)
-    urls = [await fresh_database(folder, f"import{n}") for n in range(3)]
+async def bench_import(folder: Path, people: int = PEOPLE, rounds: int = 5) -> dict[str, float]:
+    """CSV import (decode, validate every line, look up links, insert the people and their
+    audit rows) against a bare insert of the same people, each into a fresh database."""
+    data = hr_file(people)
+    runs = iter(range(1_000_000))
 
-    async def ours(url: str) -> None:
-        engine = create_engine(url)
+    async def ours() -> None:
+        engine = create_engine(await fresh_database(folder, f"import{next(runs)}"))
         async with create_sessionmaker(engine)() as session, session.begin():
-            await import_people(session, data)
+            imported, _ = await import_people(session, data)
         await engine.dispose()
+        assert imported == people
 
     async def baseline() -> None:
-        engine = create_engine(urls[0])
+        engine = create_engine(await fresh_database(folder, f"import{next(runs)}"))
         rows = [
             {
                 "name": f"Ansatt {n}",
@@ -78,29 +82,46 @@ async def bench_import(folder: Path) -> None:
                 "language_form": "bokmal",
                 "active": True,
             }
-            for n in range(PEOPLE)
+            for n in range(people)
         ]
         async with engine.begin() as connection:
             await connection.execute(insert(Person), rows)
         await engine.dispose()
 
-    base = await timed(baseline)
-    mine = await timed(lambda: ours(urls[1]))
-    memory = await peak_memory(lambda: ours(urls[2]))
+    # Alternating, best of each: a shared machine's pauses only ever add time.
+    # Alternating, best of each: a shared machine's pauses only ever add time. CPU time (this
+    # process, the driver's thread included) is what the import costs; others' load hardly
+    # moves it, while wall-clock time on a busy machine does.
+    bases, mines = [], []
+    for _ in range(rounds):
+        bases.append(await cpu_and_wall(baseline))
+        mines.append(await cpu_and_wall(ours))
+    base, mine = min(c for c, _ in bases), min(c for c, _ in mines)
+    base_wall, mine_wall = min(w for _, w in bases), min(w for _, w in mines)
+    memory = await peak_memory(ours)
     print(
-        f"import {PEOPLE} people from CSV: {mine:.2f} s, bare insert {base:.2f} s, "
-        f"ratio {mine / base:.2f}; peak memory {memory:.1f} MiB"
+        f"import {people} people from CSV: CPU {mine:.2f} s, bare insert {base:.2f} s, "
+        f"ratio {mine / base:.2f} (target <= {IMPORT_TARGET}, best of {rounds}); wall clock "
+        f"{mine_wall:.2f} s against {base_wall:.2f} s, ratio {mine_wall / base_wall:.2f}; "
+        f"peak memory {memory:.1f} MiB"
     )
+    return {
+        "ours_s": mine,
+        "baseline_s": base,
+        "ratio": mine / base,
+        "wall_ratio": mine_wall / base_wall,
+        "peak_mib": memory,
+    }
 
 
-async def bench_list(folder: Path) -> None:
-    """GET /api/people?limit=100 through the whole app against the same query encoded by hand."""
+async def bench_list(folder: Path, people: int = 1_000, rounds: int = 200) -> dict[str, float]:
+    """GET /api/people?limit=100 through the whole app, signed in with a session cookie,
+    against the same query encoded by hand."""
     url = await fresh_database(folder, "list")
     engine = create_engine(url)
     async with create_sessionmaker(engine)() as session, session.begin():
-        await import_people(session, hr_file(1_000))
+        await import_people(session, hr_file(people))
     sessions = create_sessionmaker(engine)
-    rounds = 200
 
     async def baseline() -> None:
         for _ in range(rounds):
@@ -117,15 +138,19 @@ async def bench_list(folder: Path) -> None:
             "MEDVIRKNING_DATA_DIR": str(folder),
             "MEDVIRKNING_DATABASE_URL": url,
             "MEDVIRKNING_LOG_LEVEL": "warning",
+            "MEDVIRKNING_OUTBOX_WORKER": "false",
         }
     )
     async with AsyncTestClient(app=create_app(settings)) as client:
+        await sign_in_as(client, Role.ADMIN, email="prosjektleder@kongsbergregionen.no")
 
         async def ours() -> None:
             for _ in range(rounds):
                 response = await client.get("/api/people", params={"limit": 100})
-                assert response.status_code == 200
+                if response.status_code != 200:
+                    raise RuntimeError(f"GET /api/people: {response.status_code}")
 
+        await ours()  # warm-up, left out: templates, statement caches, the session lookup
         base = await timed(baseline)
         mine = await timed(ours)
     await engine.dispose()
@@ -133,14 +158,18 @@ async def bench_list(folder: Path) -> None:
         f"list 100 people x {rounds}: {mine / rounds * 1000:.1f} ms a request, "
         f"hand-written query {base / rounds * 1000:.1f} ms, ratio {mine / base:.2f}"
     )
+    return {"ours_s": mine / rounds, "baseline_s": base / rounds, "ratio": mine / base}
 
 
 async def main() -> None:
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        await bench_import(folder)
-        await bench_list(folder)
-        await bench_invitations(folder)
+        ratios = {
+            "CSV import (target <= 3)": (await bench_import(folder))["ratio"],
+            "people list": (await bench_list(folder))["ratio"],
+            "invitations (target <= 1.5)": (await bench_invitations(folder))["ratio"],
+        }
+    print("ratios: " + "; ".join(f"{name} {ratio:.2f}" for name, ratio in ratios.items()))
 
 
 if __name__ == "__main__":

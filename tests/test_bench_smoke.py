@@ -1,0 +1,30 @@
+"""Every benchmark in `tests/bench/` runs at a tiny size, so none can silently break.
+
+Figures are only checked to exist: timing belongs to `python -m tests.bench`, not to tests."""
+
+from __future__ import annotations
+
+import math
+
+from tests.bench.__main__ import bench_import, bench_list
+from tests.bench.invitations import bench_invitations
+
+
+def assert_figures(figures: dict[str, float]) -> None:
+    assert figures["ratio"] > 0
+    assert all(math.isfinite(value) and value > 0 for value in figures.values()), figures
+
+
+async def test_the_import_benchmark_runs_and_gives_its_ratio(tmp_path, capsys):
+    assert_figures(await bench_import(tmp_path, people=20, rounds=1))
+    assert "import 20 people from CSV" in capsys.readouterr().out
+
+
+async def test_the_people_list_benchmark_runs_signed_in_and_gives_its_ratio(tmp_path, capsys):
+    assert_figures(await bench_list(tmp_path, people=20, rounds=2))
+    assert "list 100 people x 2" in capsys.readouterr().out
+
+
+async def test_the_invitation_benchmark_runs_and_gives_its_ratio(tmp_path, capsys):
+    assert_figures(await bench_invitations(tmp_path, invitees=3))
+    assert "invitations to 3" in capsys.readouterr().out
