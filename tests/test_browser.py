@@ -184,3 +184,100 @@ async def test_meeting_pages_and_the_answer_page_meet_wcag_on_a_phone(
     await answer.click("main button[type=submit]")
     assert "svaret ditt er registrert: kommer kanskje" in await answer.locator("main").inner_text()
     await anonymous.close()
+
+
+async def both_widths_pass(page, where: str) -> None:
+    """axe finds nothing, and nothing scrolls sideways, at 320 CSS pixels and at desktop width."""
+    for width in (320, 1280):
+        await page.set_viewport_size({"width": width, "height": 800})
+        assert await violations(page) == [], f"{where} at {width}px"
+        overflow = await page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{where} scrolls sideways by {overflow}px at {width}px"
+
+
+async def test_a_year_of_reference_group_meetings_through_the_pages(
+    signed_in, browser, live_server, client
+):
+    from datetime import datetime, timedelta
+
+    from medvirkning.formats import OSLO
+    from medvirkning.meetings.letters import answer_token
+    from tests import scenario
+    from tests.support import database
+
+    async with database(client) as db, db.begin():
+        for name, municipality_id in (await scenario.municipality_ids(db)).items():
+            members = await scenario.add_people(db, 2, municipality_id, prefix=name.split()[0])
+            await scenario.add_group(
+                db, f"Referansegruppe {name}", members, municipality_id=municipality_id
+            )
+        newcomer = await scenario.add_people(db, 1, municipality_id, prefix="nykommer")
+    newcomer_email = (await client.get(f"/api/people/{newcomer[0]}")).json()["email"]
+    start = (datetime.now(OSLO) + timedelta(days=10)).date()
+
+    context = await signed_in(viewport={"width": 1280, "height": 800})
+    page = await context.new_page()
+    await page.goto(f"{live_server}/admin/meetings/new")
+    await both_widths_pass(page, "new meeting")
+    await page.fill("#title", "Referansegruppene, felles møte")
+    await page.fill("#date", start.isoformat())
+    await page.fill("#start", "10:00")
+    await page.fill("#end", "11:30")
+    await page.check("#kind-reference_group")
+    await page.check("#repeat-monthly_weekday")
+    await page.fill("#repeat_count", "4")
+    await page.click("main form.register-form button[type=submit]")
+    assert "Lagret, og e-post er sendt" in await page.locator("main").inner_text()
+    first_url = page.url.split("?")[0]
+    await both_widths_pass(page, "meeting page")
+    main = await page.locator("main").inner_text()
+    assert "Ikke svart: 16" in main
+    assert main.count("Referansegruppe ") >= 8
+
+    # Move the second meeting of the series, this one only.
+    await page.locator("main ol.ds-list li a").nth(0).click()
+    second_url = page.url
+    await page.click("text=Endre møtet")
+    await both_widths_pass(page, "edit occurrence")
+    await page.fill("#start", "12:00")
+    await page.fill("#end", "13:30")
+    await page.check("#scope-one")
+    await page.click("main form.register-form button[type=submit]")
+    assert "kl. 12:00–13:30" in await page.locator("main").inner_text()
+
+    # Cancel the third, after saying yes on a page of its own.
+    await page.goto(first_url)
+    await page.locator("main ol.ds-list li a").nth(1).click()
+    await page.click("text=Avlys møtet")
+    assert "Avlyse Referansegruppene, felles møte?" in await page.locator("h1").inner_text()
+    await both_widths_pass(page, "confirm cancel")
+    await page.click("text=Ja, avlys møtet")
+    assert "Møtet er avlyst" in await page.locator("main").inner_text()
+
+    # A newcomer joins the series.
+    await page.goto(first_url)
+    await page.fill("#emails", newcomer_email)
+    await page.click("text=Send invitasjon")
+    assert "Invitasjon er sendt" in await page.locator("main").inner_text()
+    assert "Ikke svart: 17" in await page.locator("main").inner_text()
+
+    # An answer by the e-mail's link arrives on the organiser's page.
+    meeting = (await client.get(first_url.replace(live_server + "/admin", "/api"))).json()
+    invitation = next(i for i in meeting["invitations"] if i["email"] == newcomer_email)
+    token = answer_token(client.app.state.settings, invitation["id"])
+    anonymous = await browser.new_context(viewport={"width": 320, "height": 700})
+    answer = await anonymous.new_page()
+    await answer.goto(f"{live_server}/svar/{invitation['id']}/{token}?svar=accepted")
+    await both_widths_pass(answer, "answer page")
+    await answer.click("main button[type=submit]")
+    assert "registrert" in await answer.locator("main").inner_text()
+    await anonymous.close()
+    await page.reload()
+    assert "Kommer: 1" in await page.locator("main").inner_text()
+    await page.goto(second_url)
+    assert "Kommer: 1" in await page.locator("main").inner_text()  # the series' answer
+    await page.goto(f"{live_server}/admin/meetings")
+    await both_widths_pass(page, "meetings list")
+    assert "Serie: dette og" in await page.locator("main").inner_text()
