@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import msgspec
 from litestar import Router, get, post
 from litestar.params import FromPath, FromQuery
@@ -14,21 +12,8 @@ from medvirkning.auth.access import ADMIN
 from medvirkning.db import Db, utcnow
 from medvirkning.errors import Conflict, NotFound
 from medvirkning.mail.models import OutboxMessage, OutboxStatus
+from medvirkning.mail.schemas import OutboxMessageRead
 from medvirkning.transaction import wake_outbox_after_commit
-
-
-class OutboxMessageRead(msgspec.Struct, frozen=True):
-    id: int
-    message_id: str
-    kind: str
-    recipient: str
-    subject: str
-    status: OutboxStatus
-    attempts: int
-    next_attempt_at: datetime
-    last_error: str
-    created_at: datetime
-    sent_at: datetime | None
 
 
 async def _messages(db: Db, status: OutboxStatus | None, limit: int) -> list[OutboxMessage]:
