@@ -15,10 +15,12 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medvirkning import errors
+from medvirkning.api_docs import ApiDocsPage
 from medvirkning.audit import Actor, act_as
 from medvirkning.audit_views import audit_router
 from medvirkning.auth.access import OPEN, access_guard
@@ -38,6 +40,7 @@ from medvirkning.plan.registers import MILESTONES, PHASES, RISK_FACTORS
 from medvirkning.region.registers import MUNICIPALITIES, ORGANISATIONS
 from medvirkning.register_api import api_router
 from medvirkning.register_pages import page_router
+from medvirkning.security import protect
 from medvirkning.settings import Settings, load_settings
 from medvirkning.web import template_config
 
@@ -97,7 +100,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     await asyncio.wait_for(job, timeout=30)
             await engine.dispose()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             health,
             home,
@@ -135,6 +138,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             description="Medvirkning og drøfting i ERP-prosjektet i Kongsbergregionen.",
             path="/schema",
             openapi_router=Router(path="/schema", route_handlers=[], opt=OPEN),
+            render_plugins=[ApiDocsPage(), JsonRenderPlugin()],
         ),
         lifespan=[database_and_outbox],
         state=State({"settings": settings}),
@@ -143,3 +147,4 @@ def create_app(settings: Settings | None = None) -> Litestar:
             log_exceptions="never",  # the 500 handler logs what is unexpected
         ),
     )
+    return protect(app)  # security headers and HEAD on every answer, 404s included
