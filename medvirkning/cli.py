@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import uvicorn
 
 from medvirkning.db import create_engine, create_sessionmaker
 from medvirkning.migrate import upgrade
+from medvirkning.security import uvicorn_log_config
 from medvirkning.settings import Settings, SettingsError, load_settings
 
 
@@ -32,6 +34,8 @@ async def _migrate(settings: Settings) -> int:
 @click.group()
 def main() -> None:
     """Medvirkning: involvement and consultation for the common ERP project."""
+    # The database, its WAL files, the key and the mail folder's sign-in links are private.
+    os.umask(0o077)
 
 
 @main.command()
@@ -64,6 +68,7 @@ def run(run_migrations: bool) -> None:
         log_level=settings.log_level,
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
+        log_config=uvicorn_log_config(),  # the access log without the links' secrets
     )
 
 
