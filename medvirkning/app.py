@@ -15,9 +15,11 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 
 from medvirkning import errors
+from medvirkning.api_docs import ApiDocsPage
 from medvirkning.audit_views import audit_router
 from medvirkning.auth.access import OPEN, access_guard
 from medvirkning.auth.controllers import auth_router
@@ -39,6 +41,7 @@ from medvirkning.plan.registers import MILESTONES, PHASES, RISK_FACTORS
 from medvirkning.region.registers import MUNICIPALITIES, ORGANISATIONS
 from medvirkning.register_api import api_router
 from medvirkning.register_pages import page_router
+from medvirkning.security import protect
 from medvirkning.settings import Settings, load_settings
 from medvirkning.transaction import Database
 from medvirkning.web import template_config
@@ -89,7 +92,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                     await asyncio.wait_for(job, timeout=30)
             await database.close()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             health,
             home,
@@ -133,6 +136,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             description="Medvirkning og drøfting i ERP-prosjektet i Kongsbergregionen.",
             path="/schema",
             openapi_router=Router(path="/schema", route_handlers=[], opt=OPEN),
+            render_plugins=[ApiDocsPage(), JsonRenderPlugin()],
         ),
         lifespan=[database_and_jobs],
         state=State({"settings": settings}),
@@ -141,3 +145,4 @@ def create_app(settings: Settings | None = None) -> Litestar:
             log_exceptions="never",  # the 500 handler logs what is unexpected
         ),
     )
+    return protect(app)  # security headers and HEAD on every answer, 404s included

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import uvicorn
 
 from medvirkning.audit import Actor
 from medvirkning.migrate import current_revision, upgrade
+from medvirkning.security import uvicorn_log_config
 from medvirkning.settings import Settings, SettingsError, load_settings
 from medvirkning.transaction import connected
 
@@ -67,6 +69,8 @@ async def _migrate(settings: Settings) -> int:
 @click.group()
 def main() -> None:
     """Medvirkning: involvement and consultation for the common ERP project."""
+    # The database, its WAL files, the key and the mail folder's sign-in links are private.
+    os.umask(0o077)
 
 
 @main.command()
@@ -101,6 +105,7 @@ def run(run_migrations: bool) -> None:
         log_level=settings.log_level,
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
+        log_config=uvicorn_log_config(),  # the access log without the links' secrets
     )
 
 

@@ -11,7 +11,9 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from medvirkning.auth.next_page import remember_page
 from medvirkning.schema import PATTERN_MESSAGES
+from medvirkning.security import redact
 
 
 class FieldError(msgspec.Struct, frozen=True):
@@ -146,7 +148,8 @@ def handle_validation_error(
 
 def handle_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     if exc.status_code == 401 and not wants_json(request):
-        return Redirect("/logg-inn", status_code=303)
+        secure = request.app.state.settings.secure_cookies
+        return Redirect("/logg-inn", status_code=303, cookies=remember_page(request, secure))
     error = AppError(_HTTP_MESSAGES.get(exc.status_code, "Forespørselen kunne ikke utføres."))
     error.status_code = exc.status_code
     error.code = _HTTP_CODES.get(exc.status_code, "error")
@@ -154,7 +157,8 @@ def handle_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Re
 
 
 def handle_internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    request.logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    path = redact(request.url.path)  # answer and feed links carry secrets
+    request.logger.exception("unhandled error on %s %s", request.method, path)
     error = AppError("Noe gikk galt hos oss. Prøv igjen om litt.")
     error.status_code = HTTP_500_INTERNAL_SERVER_ERROR
     error.code = "internal_error"

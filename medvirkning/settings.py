@@ -111,7 +111,7 @@ def _stored_secret_key(data_dir: Path, set_up: bool) -> str:
             "(with the same MEDVIRKNING_DATA_DIR and MEDVIRKNING_DATABASE_URL)."
         )
     if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         temporary = data_dir / f".secret_key.{os.getpid()}"
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as file:

@@ -36,6 +36,7 @@ PAGES = [
     "/admin/meetings/new",
     "/moter",
     "/tilgjengelighet",
+    "/schema",
 ]
 
 
@@ -71,11 +72,15 @@ async def violations(page) -> list[str]:
 async def test_every_page_meets_wcag_21_aa_and_fits_the_screen(signed_in, live_server, viewport):
     context = await signed_in(viewport=viewport)
     page = await context.new_page()
+    # The Content-Security-Policy must block nothing our own pages use.
+    blocked: list[str] = []
+    page.on("console", lambda m: blocked.append(m.text) if "Security Policy" in m.text else None)
     for path in PAGES:
         response = await page.goto(live_server + path)
         assert response.status == 200, path
         assert page.url == live_server + path, f"{path} went to {page.url}"
         assert await violations(page) == [], path
+        assert blocked == [], path
         overflow = await page.evaluate(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )

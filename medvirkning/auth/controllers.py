@@ -15,6 +15,7 @@ from medvirkning.auth import services
 from medvirkning.auth.access import ADMIN, EVERYONE, OPEN, Principal
 from medvirkning.auth.middleware import SESSION_COOKIE
 from medvirkning.auth.models import ApiToken, Role
+from medvirkning.auth.next_page import NEXT_COOKIE, safe_next
 from medvirkning.db import Db
 from medvirkning.errors import AppError, InvalidInput, NotFound
 from medvirkning.schema import Id, Name, Struct
@@ -65,7 +66,9 @@ async def confirm_page(db: Db, token: FromPath[str]) -> Template:
 
 
 @post("/logg-inn/{token:str}", opt=OPEN, include_in_schema=False)
-async def use_link(db: Db, state: State, token: FromPath[str]) -> Response[Any]:
+async def use_link(
+    request: Request[Any, Any, Any], db: Db, state: State, token: FromPath[str]
+) -> Response[Any]:
     try:
         _, secret = await services.use_sign_in_link(db, token)
     except services.LinkNotValid as error:
@@ -80,7 +83,11 @@ async def use_link(db: Db, state: State, token: FromPath[str]) -> Response[Any]:
         path="/",
         max_age=int(settings.session_idle_hours * 3600),
     )
-    return Redirect("/", status_code=303, cookies=[cookie])
+    # Back to the page sign-in stopped them at, if it is one of ours.
+    response = Redirect(safe_next(request.cookies.get(NEXT_COOKIE)), status_code=303)
+    response.set_cookie(cookie)
+    response.delete_cookie(NEXT_COOKIE, path="/logg-inn")
+    return response
 
 
 @post("/logg-ut", opt=EVERYONE, include_in_schema=False)

@@ -65,7 +65,7 @@ class FolderBackend:
         self.folder = folder
 
     async def connect(self) -> FolderBackend:
-        await asyncio.to_thread(self.folder.mkdir, parents=True, exist_ok=True)
+        await asyncio.to_thread(self.folder.mkdir, mode=0o700, parents=True, exist_ok=True)
         return self
 
     async def send(self, message: Claimed) -> None:
@@ -78,7 +78,9 @@ class FolderBackend:
 
 def _write_once(path: Path, data: bytes) -> None:
     temporary = path.with_suffix(".tmp")
-    temporary.write_bytes(data)
+    # Sign-in e-mails hold working links: only the service's user may read them.
+    with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as file:
+        file.write(data)
     os.replace(temporary, path)
 
 
