@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import msgspec
 from litestar import Request, Response, Router, get, post
 from litestar.datastructures import Cookie, State
+from litestar.middleware.csrf import generate_csrf_token
 from litestar.params import FromPath, JSONBody, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
 from medvirkning.auth import services
 from medvirkning.auth.access import ADMIN, EVERYONE, OPEN, Principal
-from medvirkning.auth.middleware import SESSION_COOKIE
+from medvirkning.auth.middleware import SESSION_COOKIE, session_cookie
 from medvirkning.auth.models import ApiToken, Role
 from medvirkning.db import Db
 from medvirkning.errors import AppError, InvalidInput, NotFound
-from medvirkning.schema import Id, Name, Struct
+from medvirkning.formats import OSLO
+from medvirkning.region.registers import municipality_options, union_options
+from medvirkning.schema import Id, Name, Ref, Struct
 from medvirkning.web import struct_from_form
 
 # --- sign-in ---------------------------------------------------------------------------
@@ -71,16 +75,15 @@ async def use_link(db: Db, state: State, token: FromPath[str]) -> Response[Any]:
     except services.LinkNotValid as error:
         return Template("auth/link_invalid.html", context={"error": error}, status_code=410)
     settings = state.settings
-    cookie = Cookie(
-        key=SESSION_COOKIE,
-        value=secret,
-        httponly=True,
+    # A new session gets a new CSRF token too: one planted before sign-in is worth nothing.
+    csrf = Cookie(
+        key="csrftoken",
+        value=generate_csrf_token(settings.secret_key),
         samesite="lax",
         secure=settings.secure_cookies,
         path="/",
-        max_age=int(settings.session_idle_hours * 3600),
     )
-    return Redirect("/", status_code=303, cookies=[cookie])
+    return Redirect("/", status_code=303, cookies=[session_cookie(settings, secret), csrf])
 
 
 @post("/logg-ut", opt=EVERYONE, include_in_schema=False)
@@ -111,6 +114,7 @@ class ApiTokenCreate(Struct):
     role: Role
     union_id: Id | None = None
     municipality_id: Id | None = None
+    expires_on: date | None = None  # the last day it works (Norwegian time); none: no end
 
 
 class ApiTokenRead(msgspec.Struct, frozen=True):
@@ -119,6 +123,9 @@ class ApiTokenRead(msgspec.Struct, frozen=True):
     role: Role
     union_id: int | None
     municipality_id: int | None
+    created_by: Ref | None
+    created_at: str
+    expires_at: str | None
     revoked_at: str | None
     last_used_at: str | None
 
@@ -128,15 +135,23 @@ class ApiTokenCreated(msgspec.Struct, frozen=True):
     secret: str
 
 
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
 def _read(token: ApiToken) -> ApiTokenRead:
+    creator = token.created_by
     return ApiTokenRead(
         token.id,
         token.name,
         token.role,
         token.union_id,
         token.municipality_id,
-        token.revoked_at.isoformat() if token.revoked_at else None,
-        token.last_used_at.isoformat() if token.last_used_at else None,
+        Ref(creator.id, creator.name) if creator else None,
+        token.created_at.isoformat(),
+        _iso(token.expires_at),
+        _iso(token.revoked_at),
+        _iso(token.last_used_at),
     )
 
 
@@ -151,8 +166,20 @@ async def _create(db: Db, user: Principal, data: ApiTokenCreate) -> tuple[ApiTok
         raise InvalidInput.for_field(
             "union_id", "En tillitsvalgt-nøkkel må ha fagforening, andre ikke."
         )
+    expires_at = None
+    if data.expires_on is not None:
+        if data.expires_on < datetime.now(OSLO).date():
+            raise InvalidInput.for_field("expires_on", "Utløpsdatoen kan ikke være passert.")
+        # Works through the whole last day, Norwegian time.
+        expires_at = datetime.combine(data.expires_on + timedelta(days=1), time(), OSLO)
     return await services.create_api_token(
-        db, data.name.strip(), data.role, user.person_id, data.union_id, data.municipality_id
+        db,
+        data.name.strip(),
+        data.role,
+        await services.token_creator(db, user),
+        data.union_id,
+        data.municipality_id,
+        expires_at,
     )
 
 
@@ -191,18 +218,30 @@ async def revoke_token_api(db: Db, token_id: FromPath[int]) -> ApiTokenRead:
     return _read(token)
 
 
-@get("/admin/api-tokens", opt=ADMIN, include_in_schema=False)
-async def tokens_page(db: Db) -> Template:
+async def _page(
+    db: Db,
+    error: AppError | None = None,
+    values: dict[str, Any] | None = None,
+    secret: str | None = None,
+) -> Template:
     return Template(
         "auth/api_tokens.html",
+        status_code=error.status_code if error else 200,
         context={
             "tokens": await _tokens(db),
             "roles": Role.options(),
-            "error": None,
-            "values": {},
-            "secret": None,
+            "unions": await union_options(db),
+            "municipalities": await municipality_options(db),
+            "error": error,
+            "values": values or {},
+            "secret": secret,
         },
     )
+
+
+@get("/admin/api-tokens", opt=ADMIN, include_in_schema=False)
+async def tokens_page(db: Db) -> Template:
+    return await _page(db)
 
 
 @post("/admin/api-tokens", opt=ADMIN, include_in_schema=False)
@@ -211,33 +250,14 @@ async def create_token_page(
 ) -> Template:
     try:
         payload = struct_from_form(
-            ApiTokenCreate, data, ["name", "role", "union_id", "municipality_id"]
+            ApiTokenCreate, data, ["name", "role", "union_id", "municipality_id", "expires_on"]
         )
         assert isinstance(payload, ApiTokenCreate)
         _, secret = await _create(db, request.user, payload)
     except AppError as error:
         await db.rollback()
-        return Template(
-            "auth/api_tokens.html",
-            status_code=error.status_code,
-            context={
-                "tokens": await _tokens(db),
-                "roles": Role.options(),
-                "error": error,
-                "values": data,
-                "secret": None,
-            },
-        )
-    return Template(
-        "auth/api_tokens.html",
-        context={
-            "tokens": await _tokens(db),
-            "roles": Role.options(),
-            "error": None,
-            "values": {},
-            "secret": secret,
-        },
-    )
+        return await _page(db, error=error, values=data)
+    return await _page(db, secret=secret)
 
 
 @post("/admin/api-tokens/{token_id:int}/revoke", opt=ADMIN, include_in_schema=False)
