@@ -112,6 +112,10 @@ async def test_a_token_stops_working_when_its_creator_loses_the_admin_role(clien
         )
     assert (await client.post(f"/api/role-grants/{grant}/deactivate")).status_code == 200
     assert await _me(client, script) == 401
+    # The admins see why.
+    [listed] = (await client.get("/api/api-tokens")).json()
+    assert listed["works"] is False
+    assert "Virker ikke" in (await client.get("/admin/api-tokens")).text
 
 
 async def test_a_token_stops_working_when_its_creator_is_deactivated(client):
@@ -137,6 +141,7 @@ async def test_a_token_shows_its_creator_and_last_use(client):
     [listed] = (await client.get("/api/api-tokens")).json()
     assert listed["created_by"]["id"] == creator["person_id"]
     assert listed["last_used_at"] is None
+    assert listed["works"] is True
     assert await _me(client, script) == 200
     [listed] = (await client.get("/api/api-tokens")).json()
     assert listed["id"] == token_id

@@ -11,7 +11,6 @@ from litestar.datastructures import Cookie, State
 from litestar.middleware.csrf import generate_csrf_token
 from litestar.params import FromPath, JSONBody, URLEncodedBody
 from litestar.response import Redirect, Template
-from sqlalchemy import select
 
 from medvirkning.auth import services
 from medvirkning.auth.access import ADMIN, EVERYONE, OPEN, Principal
@@ -128,6 +127,7 @@ class ApiTokenRead(msgspec.Struct, frozen=True):
     expires_at: str | None
     revoked_at: str | None
     last_used_at: str | None
+    works: bool  # not revoked, not expired, and its creator still an active admin
 
 
 class ApiTokenCreated(msgspec.Struct, frozen=True):
@@ -139,7 +139,7 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def _read(token: ApiToken) -> ApiTokenRead:
+def _read(token: ApiToken, works: bool) -> ApiTokenRead:
     creator = token.created_by
     return ApiTokenRead(
         token.id,
@@ -152,12 +152,7 @@ def _read(token: ApiToken) -> ApiTokenRead:
         _iso(token.expires_at),
         _iso(token.revoked_at),
         _iso(token.last_used_at),
-    )
-
-
-async def _tokens(db: Db) -> list[ApiToken]:
-    return list(
-        await db.scalars(select(ApiToken).order_by(ApiToken.revoked_at.is_not(None), ApiToken.id))
+        works,
     )
 
 
@@ -192,7 +187,7 @@ async def _token(db: Db, token_id: int) -> ApiToken:
 
 @get("/api/api-tokens", opt=ADMIN, tags=["API-nøkler"], summary="List API-nøkler")
 async def list_tokens_api(db: Db) -> list[ApiTokenRead]:
-    return [_read(t) for t in await _tokens(db)]
+    return [_read(*row) for row in await services.list_api_tokens(db)]
 
 
 @post(
@@ -202,7 +197,7 @@ async def create_token_api(
     request: Request[Principal, Any, Any], db: Db, data: JSONBody[ApiTokenCreate]
 ) -> ApiTokenCreated:
     token, secret = await _create(db, request.user, data)
-    return ApiTokenCreated(_read(token), secret)
+    return ApiTokenCreated(_read(token, True), secret)
 
 
 @post(
@@ -215,7 +210,7 @@ async def create_token_api(
 async def revoke_token_api(db: Db, token_id: FromPath[int]) -> ApiTokenRead:
     token = await _token(db, token_id)
     await services.revoke_api_token(db, token)
-    return _read(token)
+    return _read(token, False)
 
 
 async def _page(
@@ -228,7 +223,7 @@ async def _page(
         "auth/api_tokens.html",
         status_code=error.status_code if error else 200,
         context={
-            "tokens": await _tokens(db),
+            "tokens": await services.list_api_tokens(db),
             "roles": Role.options(),
             "unions": await union_options(db),
             "municipalities": await municipality_options(db),

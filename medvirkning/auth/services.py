@@ -16,6 +16,7 @@ from sqlalchemy import case, delete, event, func, insert, inspect, select, updat
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import Exists
 
 from medvirkning.audit import Actor, AuditEvent, act_as, event_row
 from medvirkning.auth.access import Principal, UnionScope
@@ -259,17 +260,49 @@ def _end_sessions_of_deactivated(session: Session, _context: Any) -> None:
         )
 
 
+def _creator_is_active_admin() -> Exists:
+    return (
+        select(RoleGrant.id)
+        .join(Person, Person.id == RoleGrant.person_id)
+        .where(
+            RoleGrant.person_id == ApiToken.created_by_id,
+            RoleGrant.role == Role.ADMIN,
+            RoleGrant.active.is_(True),
+            Person.active.is_(True),
+        )
+        .exists()
+    )
+
+
+def _works(token: ApiToken, creator_is_admin: bool) -> bool:
+    expired = token.expires_at is not None and token.expires_at <= utcnow()
+    return token.revoked_at is None and not expired and creator_is_admin
+
+
+async def list_api_tokens(db: AsyncSession) -> list[tuple[ApiToken, bool]]:
+    """Every token, the working ones first, each with whether it works now."""
+    rows = await db.execute(
+        select(ApiToken, _creator_is_active_admin()).order_by(
+            ApiToken.revoked_at.is_not(None), ApiToken.id
+        )
+    )
+    return [(token, _works(token, creator_is_admin)) for token, creator_is_admin in rows]
+
+
 async def token_principal(db: AsyncSession, secret: str) -> Principal | None:
     """The script behind a token: not revoked, not expired, and its creator still an
     active admin."""
-    token = await db.scalar(select(ApiToken).where(ApiToken.token_hash == hashed(secret)))
+    row = (
+        await db.execute(
+            select(ApiToken, _creator_is_active_admin()).where(
+                ApiToken.token_hash == hashed(secret)
+            )
+        )
+    ).first()
+    if row is None or not _works(*row):
+        return None
+    token = row[0]
     now = utcnow()
-    if token is None or token.revoked_at is not None:
-        return None
-    if token.expires_at is not None and token.expires_at <= now:
-        return None
-    if token.created_by_id is None or not await _is_active_admin(db, token.created_by_id):
-        return None
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         token.last_used_at = now
     scopes = (
@@ -281,21 +314,6 @@ async def token_principal(db: AsyncSession, secret: str) -> Principal | None:
         token_id=token.id,
         union_scopes=scopes,
     )
-
-
-async def _is_active_admin(db: AsyncSession, person_id: int) -> bool:
-    held = (
-        select(RoleGrant.id)
-        .join(Person, Person.id == RoleGrant.person_id)
-        .where(
-            RoleGrant.person_id == person_id,
-            RoleGrant.role == Role.ADMIN,
-            RoleGrant.active.is_(True),
-            Person.active.is_(True),
-        )
-        .limit(1)
-    )
-    return await db.scalar(held) is not None
 
 
 async def token_creator(db: AsyncSession, principal: Principal) -> int | None:
