@@ -205,3 +205,23 @@ async def test_the_page_makes_a_union_representatives_token(client):
         assert token.union_id == union.id
         assert token.municipality_id is None
         assert token.expires_at is None
+
+
+async def test_a_union_representatives_token_needs_a_union_that_exists(client):
+    async with database(client) as db:
+        union = await db.scalar(select(Organisation.id).where(Organisation.kind == "union"))
+        not_a_union = await db.scalar(select(Organisation.id).where(Organisation.kind == "network"))
+    assert union
+    assert not_a_union
+    cases = [
+        ({"role": "union_rep"}, "union_id"),
+        ({"role": "union_rep", "union_id": 999_999}, "union_id"),
+        ({"role": "union_rep", "union_id": not_a_union}, "union_id"),
+        ({"role": "union_rep", "union_id": union, "municipality_id": 999_999}, "municipality_id"),
+        ({"role": "steering", "municipality_id": 2}, "union_id"),
+    ]
+    for fields, field in cases:
+        refused = await client.post("/api/api-tokens", json={"name": "Skript", **fields})
+        assert refused.status_code == 422, (fields, refused.text)
+        assert [e["field"] for e in refused.json()["errors"]] == [field]
+    assert (await client.get("/api/api-tokens")).json() == []

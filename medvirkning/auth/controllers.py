@@ -19,7 +19,8 @@ from medvirkning.auth.models import ApiToken, Role
 from medvirkning.db import Db
 from medvirkning.errors import AppError, InvalidInput, NotFound
 from medvirkning.formats import OSLO
-from medvirkning.region.registers import municipality_options, union_options
+from medvirkning.region.models import Municipality, Organisation
+from medvirkning.region.registers import UNIONS, municipality_options, union_options
 from medvirkning.schema import Id, Name, Ref, Struct
 from medvirkning.web import struct_from_form
 
@@ -156,11 +157,25 @@ def _read(token: ApiToken, works: bool) -> ApiTokenRead:
     )
 
 
+async def _check_scope(db: Db, data: ApiTokenCreate) -> None:
+    """A union representative's token names an existing union (and maybe municipality)."""
+    if data.role != Role.UNION_REP:
+        if data.union_id is not None or data.municipality_id is not None:
+            raise InvalidInput.for_field(
+                "union_id", "Bare en tillitsvalgt-nøkkel har fagforening og kommune."
+            )
+        return
+    union = await db.get(Organisation, data.union_id) if data.union_id else None
+    if union is None or not union.active or union.kind not in UNIONS:
+        raise InvalidInput.for_field("union_id", "En tillitsvalgt-nøkkel må ha en fagforening.")
+    if data.municipality_id is not None:
+        municipality = await db.get(Municipality, data.municipality_id)
+        if municipality is None or not municipality.active:
+            raise InvalidInput.for_field("municipality_id", "Velg en kommune som finnes.")
+
+
 async def _create(db: Db, user: Principal, data: ApiTokenCreate) -> tuple[ApiToken, str]:
-    if (data.role == Role.UNION_REP) != (data.union_id is not None):
-        raise InvalidInput.for_field(
-            "union_id", "En tillitsvalgt-nøkkel må ha fagforening, andre ikke."
-        )
+    await _check_scope(db, data)
     expires_at = None
     if data.expires_on is not None:
         if data.expires_on < datetime.now(OSLO).date():
