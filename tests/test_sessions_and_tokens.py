@@ -182,6 +182,11 @@ async def test_an_expiry_date_in_the_past_is_refused(client):
     )
     assert page.status_code == 422
     assert "Utløpsdatoen kan ikke være passert" in page.text
+    too_far = await client.post(
+        "/api/api-tokens", json={"name": "Evig", "role": "steering", "expires_on": "9999-12-31"}
+    )
+    assert too_far.status_code == 422
+    assert [e["field"] for e in too_far.json()["errors"]] == ["expires_on"]
 
 
 async def test_the_page_makes_a_union_representatives_token(client):

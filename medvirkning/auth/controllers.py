@@ -178,8 +178,11 @@ async def _create(db: Db, user: Principal, data: ApiTokenCreate) -> tuple[ApiTok
     await _check_scope(db, data)
     expires_at = None
     if data.expires_on is not None:
-        if data.expires_on < datetime.now(OSLO).date():
+        today = datetime.now(OSLO).date()
+        if data.expires_on < today:
             raise InvalidInput.for_field("expires_on", "Utløpsdatoen kan ikke være passert.")
+        if data.expires_on > today + timedelta(days=3653):
+            raise InvalidInput.for_field("expires_on", "Utløpsdatoen kan ligge høyst ti år fram.")
         # Works through the whole last day, Norwegian time.
         expires_at = datetime.combine(data.expires_on + timedelta(days=1), time(), OSLO)
     return await services.create_api_token(
