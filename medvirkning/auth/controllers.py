@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import msgspec
 from litestar import Request, Response, Router, get, post
 from litestar.datastructures import Cookie, State
+from litestar.middleware.csrf import generate_csrf_token
 from litestar.params import FromPath, JSONBody, URLEncodedBody
 from litestar.response import Redirect, Template
-from sqlalchemy import select
 
 from medvirkning.auth import services
 from medvirkning.auth.access import ADMIN, EVERYONE, OPEN, Principal
-from medvirkning.auth.middleware import SESSION_COOKIE
+from medvirkning.auth.middleware import SESSION_COOKIE, session_cookie
 from medvirkning.auth.models import ApiToken, Role
 from medvirkning.auth.next_page import NEXT_COOKIE, safe_next
 from medvirkning.db import Db
 from medvirkning.errors import AppError, InvalidInput, NotFound
-from medvirkning.schema import Id, Name, Struct
+from medvirkning.formats import OSLO
+from medvirkning.region.models import Municipality, Organisation
+from medvirkning.region.registers import UNIONS, municipality_options, union_options
+from medvirkning.schema import Id, Name, Ref, Struct
 from medvirkning.web import struct_from_form
 
 # --- sign-in ---------------------------------------------------------------------------
@@ -74,18 +78,20 @@ async def use_link(
     except services.LinkNotValid as error:
         return Template("auth/link_invalid.html", context={"error": error}, status_code=410)
     settings = state.settings
-    cookie = Cookie(
-        key=SESSION_COOKIE,
-        value=secret,
-        httponly=True,
+    # A new session gets a new CSRF token too: one planted before sign-in is worth nothing.
+    csrf = Cookie(
+        key="csrftoken",
+        value=generate_csrf_token(settings.secret_key),
         samesite="lax",
         secure=settings.secure_cookies,
         path="/",
-        max_age=int(settings.session_idle_hours * 3600),
     )
     # Back to the page sign-in stopped them at, if it is one of ours.
-    response = Redirect(safe_next(request.cookies.get(NEXT_COOKIE)), status_code=303)
-    response.set_cookie(cookie)
+    response = Redirect(
+        safe_next(request.cookies.get(NEXT_COOKIE)),
+        status_code=303,
+        cookies=[session_cookie(settings, secret), csrf],
+    )
     response.delete_cookie(NEXT_COOKIE, path="/logg-inn")
     return response
 
@@ -118,6 +124,7 @@ class ApiTokenCreate(Struct):
     role: Role
     union_id: Id | None = None
     municipality_id: Id | None = None
+    expires_on: date | None = None  # the last day it works (Norwegian time); none: no end
 
 
 class ApiTokenRead(msgspec.Struct, frozen=True):
@@ -126,8 +133,12 @@ class ApiTokenRead(msgspec.Struct, frozen=True):
     role: Role
     union_id: int | None
     municipality_id: int | None
+    created_by: Ref | None
+    created_at: str
+    expires_at: str | None
     revoked_at: str | None
     last_used_at: str | None
+    works: bool  # not revoked, not expired, and its creator still an active admin
 
 
 class ApiTokenCreated(msgspec.Struct, frozen=True):
@@ -135,31 +146,63 @@ class ApiTokenCreated(msgspec.Struct, frozen=True):
     secret: str
 
 
-def _read(token: ApiToken) -> ApiTokenRead:
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _read(token: ApiToken, works: bool) -> ApiTokenRead:
+    creator = token.created_by
     return ApiTokenRead(
         token.id,
         token.name,
         token.role,
         token.union_id,
         token.municipality_id,
-        token.revoked_at.isoformat() if token.revoked_at else None,
-        token.last_used_at.isoformat() if token.last_used_at else None,
+        Ref(creator.id, creator.name) if creator else None,
+        token.created_at.isoformat(),
+        _iso(token.expires_at),
+        _iso(token.revoked_at),
+        _iso(token.last_used_at),
+        works,
     )
 
 
-async def _tokens(db: Db) -> list[ApiToken]:
-    return list(
-        await db.scalars(select(ApiToken).order_by(ApiToken.revoked_at.is_not(None), ApiToken.id))
-    )
+async def _check_scope(db: Db, data: ApiTokenCreate) -> None:
+    """A union representative's token names an existing union (and maybe municipality)."""
+    if data.role != Role.UNION_REP:
+        if data.union_id is not None or data.municipality_id is not None:
+            raise InvalidInput.for_field(
+                "union_id", "Bare en tillitsvalgt-nøkkel har fagforening og kommune."
+            )
+        return
+    union = await db.get(Organisation, data.union_id) if data.union_id else None
+    if union is None or not union.active or union.kind not in UNIONS:
+        raise InvalidInput.for_field("union_id", "En tillitsvalgt-nøkkel må ha en fagforening.")
+    if data.municipality_id is not None:
+        municipality = await db.get(Municipality, data.municipality_id)
+        if municipality is None or not municipality.active:
+            raise InvalidInput.for_field("municipality_id", "Velg en kommune som finnes.")
 
 
 async def _create(db: Db, user: Principal, data: ApiTokenCreate) -> tuple[ApiToken, str]:
-    if (data.role == Role.UNION_REP) != (data.union_id is not None):
-        raise InvalidInput.for_field(
-            "union_id", "En tillitsvalgt-nøkkel må ha fagforening, andre ikke."
-        )
+    await _check_scope(db, data)
+    expires_at = None
+    if data.expires_on is not None:
+        today = datetime.now(OSLO).date()
+        if data.expires_on < today:
+            raise InvalidInput.for_field("expires_on", "Utløpsdatoen kan ikke være passert.")
+        if data.expires_on > today + timedelta(days=3653):
+            raise InvalidInput.for_field("expires_on", "Utløpsdatoen kan ligge høyst ti år fram.")
+        # Works through the whole last day, Norwegian time.
+        expires_at = datetime.combine(data.expires_on + timedelta(days=1), time(), OSLO)
     return await services.create_api_token(
-        db, data.name.strip(), data.role, user.person_id, data.union_id, data.municipality_id
+        db,
+        data.name.strip(),
+        data.role,
+        await services.token_creator(db, user),
+        data.union_id,
+        data.municipality_id,
+        expires_at,
     )
 
 
@@ -172,7 +215,7 @@ async def _token(db: Db, token_id: int) -> ApiToken:
 
 @get("/api/api-tokens", opt=ADMIN, tags=["API-nøkler"], summary="List API-nøkler")
 async def list_tokens_api(db: Db) -> list[ApiTokenRead]:
-    return [_read(t) for t in await _tokens(db)]
+    return [_read(*row) for row in await services.list_api_tokens(db)]
 
 
 @post(
@@ -182,7 +225,7 @@ async def create_token_api(
     request: Request[Principal, Any, Any], db: Db, data: JSONBody[ApiTokenCreate]
 ) -> ApiTokenCreated:
     token, secret = await _create(db, request.user, data)
-    return ApiTokenCreated(_read(token), secret)
+    return ApiTokenCreated(_read(token, True), secret)
 
 
 @post(
@@ -195,21 +238,33 @@ async def create_token_api(
 async def revoke_token_api(db: Db, token_id: FromPath[int]) -> ApiTokenRead:
     token = await _token(db, token_id)
     await services.revoke_api_token(db, token)
-    return _read(token)
+    return _read(token, False)
+
+
+async def _page(
+    db: Db,
+    error: AppError | None = None,
+    values: dict[str, Any] | None = None,
+    secret: str | None = None,
+) -> Template:
+    return Template(
+        "auth/api_tokens.html",
+        status_code=error.status_code if error else 200,
+        context={
+            "tokens": await services.list_api_tokens(db),
+            "roles": Role.options(),
+            "unions": await union_options(db),
+            "municipalities": await municipality_options(db),
+            "error": error,
+            "values": values or {},
+            "secret": secret,
+        },
+    )
 
 
 @get("/admin/api-tokens", opt=ADMIN, include_in_schema=False)
 async def tokens_page(db: Db) -> Template:
-    return Template(
-        "auth/api_tokens.html",
-        context={
-            "tokens": await _tokens(db),
-            "roles": Role.options(),
-            "error": None,
-            "values": {},
-            "secret": None,
-        },
-    )
+    return await _page(db)
 
 
 @post("/admin/api-tokens", opt=ADMIN, include_in_schema=False)
@@ -218,33 +273,14 @@ async def create_token_page(
 ) -> Template:
     try:
         payload = struct_from_form(
-            ApiTokenCreate, data, ["name", "role", "union_id", "municipality_id"]
+            ApiTokenCreate, data, ["name", "role", "union_id", "municipality_id", "expires_on"]
         )
         assert isinstance(payload, ApiTokenCreate)
         _, secret = await _create(db, request.user, payload)
     except AppError as error:
         await db.rollback()
-        return Template(
-            "auth/api_tokens.html",
-            status_code=error.status_code,
-            context={
-                "tokens": await _tokens(db),
-                "roles": Role.options(),
-                "error": error,
-                "values": data,
-                "secret": None,
-            },
-        )
-    return Template(
-        "auth/api_tokens.html",
-        context={
-            "tokens": await _tokens(db),
-            "roles": Role.options(),
-            "error": None,
-            "values": {},
-            "secret": secret,
-        },
-    )
+        return await _page(db, error=error, values=data)
+    return await _page(db, secret=secret)
 
 
 @post("/admin/api-tokens/{token_id:int}/revoke", opt=ADMIN, include_in_schema=False)

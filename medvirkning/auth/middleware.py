@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from medvirkning.auth.services import session_principal, token_principal
+from medvirkning.settings import Settings
 
 SESSION_COOKIE = "medvirkning_session"
+
+
+def session_cookie(settings: Settings, secret: str) -> Cookie:
+    """The session cookie, lasting as long as the session may stay idle."""
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=secret,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        path="/",
+        max_age=int(settings.session_idle_hours * 3600),
+    )
 
 
 class AuthenticationMiddleware(ASGIMiddleware):
@@ -22,6 +37,7 @@ class AuthenticationMiddleware(ASGIMiddleware):
         authorization = connection.headers.get("authorization", "")
         cookie = connection.cookies.get(SESSION_COOKIE)
         principal = None
+        extended = False
         if cookie and _cross_site_write(connection, state.settings.public_base_url):
             cookie = None  # a write from another site's page does not get the user's session
         if authorization.lower().startswith("bearer ") or cookie:
@@ -29,9 +45,27 @@ class AuthenticationMiddleware(ASGIMiddleware):
                 if authorization.lower().startswith("bearer "):
                     principal = await token_principal(db, authorization[7:].strip())
                 elif cookie:
-                    principal = await session_principal(db, state.settings, cookie)
+                    principal, extended = await session_principal(db, state.settings, cookie)
         scope["user"] = principal
+        if extended and cookie:
+            send = _renewing(send, session_cookie(state.settings, cookie))
         await next_app(scope, receive, send)
+
+
+def _renewing(send: Send, cookie: Cookie) -> Send:
+    """The server extended the session: the browser's cookie is extended with it."""
+
+    async def send_with_cookie(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = MutableScopeHeaders.from_message(message)
+            already = [
+                v for v in headers.getall("set-cookie", []) if v.startswith(cookie.key + "=")
+            ]
+            if not already:  # sign-out deletes it, sign-in sets a new one
+                headers.add("set-cookie", cookie.to_header(header=""))
+        await send(message)
+
+    return send_with_cookie
 
 
 def _cross_site_write(connection: ASGIConnection, base_url: str) -> bool:

@@ -41,7 +41,8 @@ class SignInLink(Base):
     __audit__ = False
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    # None only in the stand-in made (and rolled back) for an unknown address.
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
@@ -50,17 +51,17 @@ class SignInLink(Base):
 
 
 class SignInAttempt(Base):
-    """A "send me a link" request, kept a day for rate limiting.
+    """The "send me a link" requests counted for one client or one address in the window
+    that began at `window_start`; one row per key, counted up atomically.
 
-    The address is kept only as a keyed hash."""
+    The key holds the client or the address only as a keyed hash."""
 
     __tablename__ = "sign_in_attempt"
     __audit__ = False
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    address_key: Mapped[str] = mapped_column(String(64), index=True)
-    client_key: Mapped[str] = mapped_column(String(64), index=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(index=True)
+    requests: Mapped[int]
 
 
 class UserSession(Base):
@@ -86,6 +87,10 @@ class ApiToken(Timestamped, Base):
     role: Mapped[Role] = mapped_column(choice_column(Role))
     union_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
     municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipality.id"))
+    # The admin who made it: the token works only while they are an active admin.
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     revoked_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None] = mapped_column(info={"audit": False})
+
+    created_by: Mapped[Person | None] = relationship(lazy="joined")

@@ -9,11 +9,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import case, delete, event, func, insert, inspect, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import Exists
 
 from medvirkning.audit import Actor, AuditEvent, act_as, event_row
 from medvirkning.auth.access import Principal, UnionScope
@@ -57,43 +60,73 @@ def keyed(settings: Settings, value: str) -> str:
     return hmac.new(settings.secret_key.encode(), value.encode(), hashlib.sha256).hexdigest()
 
 
-async def _check_rate(
-    db: AsyncSession, settings: Settings, address_key: str, client_key: str
-) -> None:
-    window = utcnow() - timedelta(minutes=15)
-    await db.execute(delete(SignInAttempt).where(SignInAttempt.at < utcnow() - timedelta(days=1)))
+# Both limits count requests in a window that begins with the first request.
+WINDOW = timedelta(minutes=15)
 
-    async def count(*criteria: Any) -> int:
-        stmt = (
-            select(func.count())
-            .select_from(SignInAttempt)
-            .where(SignInAttempt.at >= window, *criteria)
-        )
-        return await db.scalar(stmt) or 0
 
-    if await count(SignInAttempt.address_key == address_key) >= settings.sign_in_limit_per_address:
-        raise TooManyAttempts()
-    if await count(SignInAttempt.client_key == client_key) >= settings.sign_in_limit_per_client:
-        raise TooManyAttempts()
-    db.add(SignInAttempt(address_key=address_key, client_key=client_key))
+async def _count(db: AsyncSession, key: str) -> int:
+    """Count one more request for the key and return the window's count, in one atomic
+    statement: concurrent requests wait on the row, so a burst cannot slip past the limit."""
+    now = utcnow()
+    upsert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = upsert(SignInAttempt).values(key=key, window_start=now, requests=1)
+    current = SignInAttempt.window_start > now - WINDOW
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[SignInAttempt.key],
+        set_={
+            "requests": case((current, SignInAttempt.requests + 1), else_=1),
+            "window_start": case((current, SignInAttempt.window_start), else_=now),
+        },
+    )
+    return (await db.execute(stmt.returning(SignInAttempt.requests))).scalar_one()
+
+
+async def _forget_ended_windows(db: AsyncSession) -> None:
+    # SKIP LOCKED: never wait for (or deadlock with) a request counting on such a row.
+    ended = (
+        select(SignInAttempt.key)
+        .where(SignInAttempt.window_start <= utcnow() - WINDOW)
+        .limit(100)
+        .with_for_update(skip_locked=True)
+    )
+    await db.execute(delete(SignInAttempt).where(SignInAttempt.key.in_(ended)))
 
 
 async def request_sign_in_link(
     db: AsyncSession, settings: Settings, email: str, client: str
 ) -> None:
-    """Send a fresh link to a known, active person; for any other address do nothing visible."""
+    """Send a fresh link to a known, active person; for any other address do nothing visible.
+
+    Too many requests from one client are refused. Too many for one address send no more
+    mail, silently: a stranger cannot lock the owner out, whose last link still works."""
     email = email.strip()
-    await _check_rate(db, settings, keyed(settings, email.lower()), keyed(settings, client))
+    # Client first, then address: every request takes the row locks in the same order.
+    if await _count(db, "client:" + keyed(settings, client)) > settings.sign_in_limit_per_client:
+        raise TooManyAttempts()
+    requests = await _count(db, "address:" + keyed(settings, email.lower()))
+    await _forget_ended_windows(db)
+    if requests > settings.sign_in_limit_per_address:
+        return
     person = await db.scalar(
         select(Person).where(func.lower(Person.email) == email.lower(), Person.active.is_(True))
     )
-    if person is None:
-        return
+    # An unknown address gets the same statements and the same mail made, rolled back at the
+    # end, so the time taken does not tell whether the address is registered.
+    async with db.begin_nested() as savepoint:
+        await _make_link_and_mail(db, settings, person, email)
+        if person is None:
+            await savepoint.rollback()
+
+
+async def _make_link_and_mail(
+    db: AsyncSession, settings: Settings, person: Person | None, email: str
+) -> None:
     now = utcnow()
+    person_id = person.id if person else None
     await db.execute(
         update(SignInLink)
         .where(
-            SignInLink.person_id == person.id,
+            SignInLink.person_id == (person_id or 0),
             SignInLink.used_at.is_(None),
             SignInLink.voided_at.is_(None),
         )
@@ -101,18 +134,18 @@ async def request_sign_in_link(
     )
     token = new_secret()
     expires_at = now + timedelta(minutes=settings.sign_in_link_minutes)
-    db.add(
-        SignInLink(
-            person_id=person.id, token_hash=hashed(token), created_at=now, expires_at=expires_at
+    await db.execute(
+        insert(SignInLink).values(
+            person_id=person_id, token_hash=hashed(token), created_at=now, expires_at=expires_at
         )
     )
     message = compose(
         settings,
-        person.email,
+        person.email if person else email,
         "Lenke for å logge inn i Medvirkning",
         "sign_in",
         {
-            "name": person.name,
+            "name": person.name if person else email.split("@")[0],
             "link": f"{settings.public_base_url}/logg-inn/{token}",
             "minutes": settings.sign_in_link_minutes,
             "expires_at": expires_at,
@@ -190,24 +223,85 @@ def _principal(person: Person, grants: list[Any], **ids: int | None) -> Principa
     )
 
 
-async def session_principal(db: AsyncSession, settings: Settings, secret: str) -> Principal | None:
-    """The person behind a session cookie, if the session is open, fresh and the person active."""
+async def session_principal(
+    db: AsyncSession, settings: Settings, secret: str
+) -> tuple[Principal | None, bool]:
+    """The person behind a session cookie, if the session is open, fresh and the person
+    active; and whether the session was extended now (the cookie is renewed with it)."""
     session = await db.scalar(select(UserSession).where(UserSession.token_hash == hashed(secret)))
     now = utcnow()
     idle = timedelta(hours=settings.session_idle_hours)
     if session is None or session.ended_at or session.last_seen_at + idle <= now:
-        return None
+        return None, False
     if not session.person.active:
-        return None
-    if now - session.last_seen_at > timedelta(minutes=1):  # one write a minute is enough
+        return None, False
+    extended = now - session.last_seen_at > timedelta(minutes=1)  # one write a minute is enough
+    if extended:
         session.last_seen_at = now
-    return _principal(session.person, await _grants(db, session.person_id), session_id=session.id)
+    grants = await _grants(db, session.person_id)
+    return _principal(session.person, grants, session_id=session.id), extended
+
+
+@event.listens_for(Session, "after_flush")
+def _end_sessions_of_deactivated(session: Session, _context: Any) -> None:
+    """A deactivated person's sessions end, so reactivation does not bring one back."""
+    gone = [
+        obj.id
+        for obj in session.dirty
+        if isinstance(obj, Person)
+        and not obj.active
+        and inspect(obj).attrs.active.history.has_changes()
+    ]
+    if gone:
+        session.connection().execute(
+            update(UserSession)
+            .where(UserSession.person_id.in_(gone), UserSession.ended_at.is_(None))
+            .values(ended_at=utcnow())
+        )
+
+
+def _creator_is_active_admin() -> Exists:
+    return (
+        select(RoleGrant.id)
+        .join(Person, Person.id == RoleGrant.person_id)
+        .where(
+            RoleGrant.person_id == ApiToken.created_by_id,
+            RoleGrant.role == Role.ADMIN,
+            RoleGrant.active.is_(True),
+            Person.active.is_(True),
+        )
+        .exists()
+    )
+
+
+def _works(token: ApiToken, creator_is_admin: bool) -> bool:
+    expired = token.expires_at is not None and token.expires_at <= utcnow()
+    return token.revoked_at is None and not expired and creator_is_admin
+
+
+async def list_api_tokens(db: AsyncSession) -> list[tuple[ApiToken, bool]]:
+    """Every token, the working ones first, each with whether it works now."""
+    rows = await db.execute(
+        select(ApiToken, _creator_is_active_admin()).order_by(
+            ApiToken.revoked_at.is_not(None), ApiToken.id
+        )
+    )
+    return [(token, _works(token, creator_is_admin)) for token, creator_is_admin in rows]
 
 
 async def token_principal(db: AsyncSession, secret: str) -> Principal | None:
-    token = await db.scalar(select(ApiToken).where(ApiToken.token_hash == hashed(secret)))
-    if token is None or token.revoked_at is not None:
+    """The script behind a token: not revoked, not expired, and its creator still an
+    active admin."""
+    row = (
+        await db.execute(
+            select(ApiToken, _creator_is_active_admin()).where(
+                ApiToken.token_hash == hashed(secret)
+            )
+        )
+    ).first()
+    if row is None or not _works(*row):
         return None
+    token = row[0]
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         token.last_used_at = now
@@ -222,6 +316,14 @@ async def token_principal(db: AsyncSession, secret: str) -> Principal | None:
     )
 
 
+async def token_creator(db: AsyncSession, principal: Principal) -> int | None:
+    """The person a new token answers to: the admin signed in, or the one behind the token
+    that makes it."""
+    if principal.person_id is not None or principal.token_id is None:
+        return principal.person_id
+    return await db.scalar(select(ApiToken.created_by_id).where(ApiToken.id == principal.token_id))
+
+
 async def create_api_token(
     db: AsyncSession,
     name: str,
@@ -229,6 +331,7 @@ async def create_api_token(
     created_by: int | None,
     union_id: int | None = None,
     municipality_id: int | None = None,
+    expires_at: datetime | None = None,
 ) -> tuple[ApiToken, str]:
     secret = "mv_" + new_secret()
     token = ApiToken(
@@ -238,9 +341,11 @@ async def create_api_token(
         union_id=union_id,
         municipality_id=municipality_id,
         created_by_id=created_by,
+        expires_at=expires_at,
     )
     db.add(token)
     await db.flush()
+    await db.refresh(token, ["created_by"])
     return token, secret
 
 
