@@ -99,7 +99,7 @@ async def test_known_and_unknown_addresses_run_the_same_statements(anonymous):
     def record(_conn, _cursor, statement, _parameters, _context, _executemany) -> None:
         statements.append(statement)
 
-    engine = anonymous.app.state.engine.sync_engine
+    engine = anonymous.app.state.database.engine.sync_engine
     await ask_for_link(anonymous, "oppvarming@example.no")  # connections opened, CSRF cookie
     event.listen(engine, "before_cursor_execute", record)
     try:
