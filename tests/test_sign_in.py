@@ -314,3 +314,30 @@ async def test_create_admin_names_the_address_the_running_service_gave(settings,
     result = await asyncio.to_thread(CliRunner().invoke, main, args, env=env)
     assert result.exit_code == 0, result.output
     assert "http://127.0.0.1:8123/logg-inn" in result.output
+
+
+async def test_asking_for_a_link_redirects_so_a_reload_sends_nothing_more(anonymous):
+    asked = await post_form(
+        anonymous, "/logg-inn", {"email": "noen@kommune.no"}, follow_redirects=False
+    )
+    assert asked.status_code == 303
+    assert asked.headers["location"] == "/logg-inn?sendt=true"
+    assert "Sjekk e-posten din" in (await anonymous.get(asked.headers["location"])).text
+
+
+async def test_a_new_api_token_is_shown_once_after_a_redirect_and_revoking_asks_first(client):
+    made = await post_form(
+        client, "/admin/api-tokens", {"name": "Eksport", "role": "steering"}, follow_redirects=False
+    )
+    assert made.status_code == 303
+    shown = await client.get("/admin/api-tokens")
+    secret = re.search(r'<code class="secret">(mv_[^<]+)</code>', shown.text).group(1)
+    reloaded = await client.get("/admin/api-tokens")
+    assert secret not in reloaded.text
+    assert len((await client.get("/api/api-tokens")).json()) == 1
+    token_id = (await client.get("/api/api-tokens")).json()[0]["id"]
+    question = await client.get(f"/admin/api-tokens/{token_id}/revoke")
+    assert "Trekke tilbake «Eksport»?" in question.text
+    assert (await client.get("/api/api-tokens")).json()[0]["revoked_at"] is None
+    await post_form(client, f"/admin/api-tokens/{token_id}/revoke", {})
+    assert (await client.get("/api/api-tokens")).json()[0]["revoked_at"] is not None

@@ -2,41 +2,47 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 
-import msgspec
 from litestar import Request, Response, Router, get, post
-from litestar.datastructures import Cookie, State
+from litestar.datastructures import Cookie
 from litestar.middleware.csrf import generate_csrf_token
-from litestar.params import FromPath, JSONBody, URLEncodedBody
+from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from medvirkning.auth import services
-from medvirkning.auth.access import ADMIN, EVERYONE, OPEN, Principal
+from medvirkning.auth.access import ADMIN, EVERYONE, OPEN
 from medvirkning.auth.middleware import SESSION_COOKIE, session_cookie
 from medvirkning.auth.models import ApiToken, Role
 from medvirkning.auth.next_page import NEXT_COOKIE, safe_next
+from medvirkning.auth.schemas import ApiTokenCreate, ApiTokenCreated, ApiTokenRead, MeRead
+from medvirkning.auth.tokens import create_token
 from medvirkning.db import Db
+from medvirkning.dependencies import AppSettings, User
 from medvirkning.errors import AppError, InvalidInput, NotFound
-from medvirkning.formats import OSLO
-from medvirkning.region.models import Municipality, Organisation
-from medvirkning.region.registers import UNIONS, municipality_options, union_options
-from medvirkning.schema import Id, Name, Ref, Struct
-from medvirkning.web import struct_from_form
+from medvirkning.region.registers import municipality_options, union_options
+from medvirkning.schema import Ref
+from medvirkning.web import attempt, struct_from_form
 
 # --- sign-in ---------------------------------------------------------------------------
 
 
 @get("/logg-inn", opt=OPEN, include_in_schema=False)
-async def sign_in_page(request: Request[Any, Any, Any]) -> Template:
+async def sign_in_page(settings: AppSettings, sendt: FromQuery[bool] = False) -> Template:
+    if sendt:  # after asking: the same answer whether the address is known or not
+        minutes = settings.sign_in_link_minutes
+        return Template("auth/sign_in_sent.html", context={"minutes": minutes})
     return Template("auth/sign_in.html", context={"email": "", "error": None})
 
 
 @post("/logg-inn", opt=OPEN, include_in_schema=False)
 async def ask_for_link(
-    request: Request[Any, Any, Any], db: Db, state: State, data: URLEncodedBody[dict[str, Any]]
-) -> Template:
+    request: Request[Any, Any, Any],
+    db: Db,
+    settings: AppSettings,
+    data: URLEncodedBody[dict[str, Any]],
+) -> Template | Redirect:
     email = str(data.get("email", "")).strip()
     if "@" not in email:
         error = InvalidInput.for_field(
@@ -47,16 +53,13 @@ async def ask_for_link(
         )
     client = request.client.host if request.client else "unknown"
     try:
-        await services.request_sign_in_link(db, state.settings, email, client)
+        await services.request_sign_in_link(db, settings, email, client)
     except services.TooManyAttempts as error:
         await db.rollback()
         return Template(
             "auth/sign_in.html", context={"email": email, "error": error}, status_code=429
         )
-    # The same answer whether the address is known or not.
-    return Template(
-        "auth/sign_in_sent.html", context={"minutes": state.settings.sign_in_link_minutes}
-    )
+    return Redirect("/logg-inn?sendt=true", status_code=303)
 
 
 @get("/logg-inn/{token:str}", opt=OPEN, include_in_schema=False)
@@ -71,13 +74,12 @@ async def confirm_page(db: Db, token: FromPath[str]) -> Template:
 
 @post("/logg-inn/{token:str}", opt=OPEN, include_in_schema=False)
 async def use_link(
-    request: Request[Any, Any, Any], db: Db, state: State, token: FromPath[str]
+    request: Request[Any, Any, Any], db: Db, settings: AppSettings, token: FromPath[str]
 ) -> Response[Any]:
     try:
         _, secret = await services.use_sign_in_link(db, token)
     except services.LinkNotValid as error:
         return Template("auth/link_invalid.html", context={"error": error}, status_code=410)
-    settings = state.settings
     # A new session gets a new CSRF token too: one planted before sign-in is worth nothing.
     csrf = Cookie(
         key="csrftoken",
@@ -97,53 +99,19 @@ async def use_link(
 
 
 @post("/logg-ut", opt=EVERYONE, include_in_schema=False)
-async def sign_out(request: Request[Principal, Any, Any], db: Db) -> Redirect:
-    await services.end_session(db, request.user)
+async def sign_out(db: Db, user: User) -> Redirect:
+    await services.end_session(db, user)
     response = Redirect("/logg-inn?utlogget=1", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
 
-class MeRead(msgspec.Struct, frozen=True):
-    label: str
-    roles: list[Role]
-    person_id: int | None
-
-
 @get("/api/me", opt=EVERYONE, tags=["Innlogging"], summary="Hvem er jeg")
-async def me(request: Request[Principal, Any, Any]) -> MeRead:
-    user = request.user
+async def me(user: User) -> MeRead:
     return MeRead(user.label, sorted(user.roles), user.person_id)
 
 
 # --- API tokens ------------------------------------------------------------------------
-
-
-class ApiTokenCreate(Struct):
-    name: Name
-    role: Role
-    union_id: Id | None = None
-    municipality_id: Id | None = None
-    expires_on: date | None = None  # the last day it works (Norwegian time); none: no end
-
-
-class ApiTokenRead(msgspec.Struct, frozen=True):
-    id: int
-    name: str
-    role: Role
-    union_id: int | None
-    municipality_id: int | None
-    created_by: Ref | None
-    created_at: str
-    expires_at: str | None
-    revoked_at: str | None
-    last_used_at: str | None
-    works: bool  # not revoked, not expired, and its creator still an active admin
-
-
-class ApiTokenCreated(msgspec.Struct, frozen=True):
-    token: ApiTokenRead
-    secret: str
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -167,45 +135,6 @@ def _read(token: ApiToken, works: bool) -> ApiTokenRead:
     )
 
 
-async def _check_scope(db: Db, data: ApiTokenCreate) -> None:
-    """A union representative's token names an existing union (and maybe municipality)."""
-    if data.role != Role.UNION_REP:
-        if data.union_id is not None or data.municipality_id is not None:
-            raise InvalidInput.for_field(
-                "union_id", "Bare en tillitsvalgt-nøkkel har fagforening og kommune."
-            )
-        return
-    union = await db.get(Organisation, data.union_id) if data.union_id else None
-    if union is None or not union.active or union.kind not in UNIONS:
-        raise InvalidInput.for_field("union_id", "En tillitsvalgt-nøkkel må ha en fagforening.")
-    if data.municipality_id is not None:
-        municipality = await db.get(Municipality, data.municipality_id)
-        if municipality is None or not municipality.active:
-            raise InvalidInput.for_field("municipality_id", "Velg en kommune som finnes.")
-
-
-async def _create(db: Db, user: Principal, data: ApiTokenCreate) -> tuple[ApiToken, str]:
-    await _check_scope(db, data)
-    expires_at = None
-    if data.expires_on is not None:
-        today = datetime.now(OSLO).date()
-        if data.expires_on < today:
-            raise InvalidInput.for_field("expires_on", "Utløpsdatoen kan ikke være passert.")
-        if data.expires_on > today + timedelta(days=3653):
-            raise InvalidInput.for_field("expires_on", "Utløpsdatoen kan ligge høyst ti år fram.")
-        # Works through the whole last day, Norwegian time.
-        expires_at = datetime.combine(data.expires_on + timedelta(days=1), time(), OSLO)
-    return await services.create_api_token(
-        db,
-        data.name.strip(),
-        data.role,
-        await services.token_creator(db, user),
-        data.union_id,
-        data.municipality_id,
-        expires_at,
-    )
-
-
 async def _token(db: Db, token_id: int) -> ApiToken:
     token = await db.get(ApiToken, token_id)
     if token is None:
@@ -221,10 +150,8 @@ async def list_tokens_api(db: Db) -> list[ApiTokenRead]:
 @post(
     "/api/api-tokens", opt=ADMIN, tags=["API-nøkler"], summary="Lag en API-nøkkel (vises én gang)"
 )
-async def create_token_api(
-    request: Request[Principal, Any, Any], db: Db, data: JSONBody[ApiTokenCreate]
-) -> ApiTokenCreated:
-    token, secret = await _create(db, request.user, data)
+async def create_token_api(db: Db, user: User, data: JSONBody[ApiTokenCreate]) -> ApiTokenCreated:
+    token, secret = await create_token(db, user, data)
     return ApiTokenCreated(_read(token, True), secret)
 
 
@@ -262,25 +189,49 @@ async def _page(
     )
 
 
+# The new secret, shown once on the page the form redirects to: a cookie of that page alone,
+# read and deleted there, so a reload neither repeats the creation nor shows it again.
+NEW_TOKEN_COOKIE = "medvirkning_new_token"
+
+
 @get("/admin/api-tokens", opt=ADMIN, include_in_schema=False)
-async def tokens_page(db: Db) -> Template:
-    return await _page(db)
+async def tokens_page(request: Request[Any, Any, Any], db: Db) -> Template:
+    secret = request.cookies.get(NEW_TOKEN_COOKIE)
+    page = await _page(db, secret=secret if secret and secret.startswith("mv_") else None)
+    if secret:
+        page.delete_cookie(NEW_TOKEN_COOKIE, path="/admin/api-tokens")
+    return page
 
 
 @post("/admin/api-tokens", opt=ADMIN, include_in_schema=False)
 async def create_token_page(
-    request: Request[Principal, Any, Any], db: Db, data: URLEncodedBody[dict[str, Any]]
-) -> Template:
-    try:
-        payload = struct_from_form(
-            ApiTokenCreate, data, ["name", "role", "union_id", "municipality_id", "expires_on"]
-        )
-        assert isinstance(payload, ApiTokenCreate)
-        _, secret = await _create(db, request.user, payload)
-    except AppError as error:
-        await db.rollback()
+    db: Db, settings: AppSettings, user: User, data: URLEncodedBody[dict[str, Any]]
+) -> Template | Redirect:
+    made: list[str] = []
+
+    async def create() -> None:
+        names = ["name", "role", "union_id", "municipality_id", "expires_on"]
+        payload = struct_from_form(ApiTokenCreate, data, names)
+        made.append((await create_token(db, user, payload))[1])
+
+    if error := await attempt(db, create):
         return await _page(db, error=error, values=data)
-    return await _page(db, secret=secret)
+    shown_once = Cookie(
+        key=NEW_TOKEN_COOKIE,
+        value=made[0],
+        path="/admin/api-tokens",
+        max_age=120,
+        httponly=True,
+        samesite="strict",
+        secure=settings.secure_cookies,
+    )
+    return Redirect("/admin/api-tokens", status_code=303, cookies=[shown_once])
+
+
+@get("/admin/api-tokens/{token_id:int}/revoke", opt=ADMIN, include_in_schema=False)
+async def revoke_token_question(db: Db, token_id: FromPath[int]) -> Template:
+    token = await _token(db, token_id)
+    return Template("auth/revoke_token.html", context={"token": token})
 
 
 @post("/admin/api-tokens/{token_id:int}/revoke", opt=ADMIN, include_in_schema=False)
@@ -303,6 +254,7 @@ auth_router = Router(
         revoke_token_api,
         tokens_page,
         create_token_page,
+        revoke_token_question,
         revoke_token_page,
     ],
 )
