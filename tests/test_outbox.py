@@ -14,16 +14,10 @@ import pytest
 from sqlalchemy import func, select, update
 
 from medvirkning.db import create_engine, create_sessionmaker, utcnow
+from medvirkning.mail.backends import Claimed, FolderBackend, backend_for
 from medvirkning.mail.models import OutboxMessage, OutboxStatus
 from medvirkning.mail.outbox import Letter, compose, enqueue, letter_bytes
-from medvirkning.mail.worker import (
-    Claimed,
-    FolderBackend,
-    backend_for,
-    claim,
-    deliver_due,
-    run_worker,
-)
+from medvirkning.mail.worker import claim, deliver_due, run_worker
 from tests.conftest import SmtpServer, free_port
 
 

@@ -20,13 +20,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Protocol
 
 import aiosmtplib
 from sqlalchemy import ColumnElement, and_, bindparam, case, null, or_, select, update
@@ -34,107 +30,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from medvirkning.db import utcnow
+from medvirkning.mail.backends import Backend, Claimed, Connection, backend_for
 from medvirkning.mail.models import OutboxMessage, OutboxStatus
 from medvirkning.settings import Settings
 
 log = logging.getLogger("medvirkning.outbox")
 
 LEASE = timedelta(minutes=5)
-SMTP_TIMEOUT = 30
 # Once asked to stop, how long the message in hand may take: a container stop allows 10 s.
 STOP_GRACE = 5.0
-
-
-@dataclass(frozen=True)
-class Claimed:
-    id: int
-    message_id: str
-    recipient: str
-    mime: bytes
-    attempts: int
-
-
-class Connection(Protocol):
-    async def send(self, message: Claimed) -> None: ...
-
-    async def close(self) -> None: ...
-
-    def abort(self) -> None: ...
-
-
-class Backend(Protocol):
-    async def connect(self) -> Connection: ...
-
-
-class FolderBackend:
-    """Writes each message as an .eml file a person can open; the name is its Message-ID."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    async def connect(self) -> FolderBackend:
-        await asyncio.to_thread(self.folder.mkdir, parents=True, exist_ok=True)
-        return self
-
-    async def send(self, message: Claimed) -> None:
-        name = message.message_id.strip("<>").replace("/", "_") + ".eml"
-        await asyncio.to_thread(_write_once, self.folder / name, message.mime)
-
-    async def close(self) -> None:
-        return None
-
-    def abort(self) -> None:
-        return None
-
-
-def _write_once(path: Path, data: bytes) -> None:
-    temporary = path.with_suffix(".tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
-
-
-class SmtpBackend:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    async def connect(self) -> SmtpConnection:
-        s = self.settings
-        client = aiosmtplib.SMTP(
-            hostname=s.smtp_host,
-            port=s.smtp_port,
-            use_tls=s.smtp_security == "tls",
-            start_tls=s.smtp_security == "starttls",
-            timeout=SMTP_TIMEOUT,
-        )
-        await client.connect()
-        if s.smtp_username:
-            await client.login(s.smtp_username, s.smtp_password)
-        return SmtpConnection(client, s.mail_from)
-
-
-class SmtpConnection:
-    def __init__(self, client: aiosmtplib.SMTP, sender: str) -> None:
-        self.client = client
-        self.sender = sender
-
-    async def send(self, message: Claimed) -> None:
-        await self.client.sendmail(self.sender, [message.recipient], message.mime)
-
-    async def close(self) -> None:
-        try:
-            await self.client.quit()
-        except aiosmtplib.SMTPException:
-            self.client.close()
-
-    def abort(self) -> None:
-        self.client.close()
-
-
-def backend_for(settings: Settings) -> Backend:
-    if settings.mail_backend == "smtp":
-        return SmtpBackend(settings)
-    assert settings.mail_folder is not None
-    return FolderBackend(settings.mail_folder)
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
