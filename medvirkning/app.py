@@ -87,9 +87,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             yield
         finally:
             stop.set()
-            for job in jobs:
-                with suppress(asyncio.CancelledError):
-                    await asyncio.wait_for(job, timeout=30)
+            with suppress(asyncio.CancelledError, TimeoutError):  # a container stop allows 10 s
+                await asyncio.wait_for(asyncio.gather(*jobs, return_exceptions=True), timeout=8)
             await database.close()
 
     app = Litestar(

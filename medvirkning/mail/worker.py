@@ -5,10 +5,14 @@ Several workers may share one PostgreSQL database: a claim takes rows with
 no two workers hold the same message. A claim is a lease: a worker that dies mid-batch
 leaves its messages to be claimed again when the lease runs out.
 
+Each message is recorded as sent in its own small transaction as soon as the server has
+accepted it. Asked to stop, the worker finishes the message in hand, gives back the rest of
+its claim at once, and is done within seconds.
+
 The one window for a second delivery: the server has accepted a message and the worker
-dies (or the database is unreachable) before it records that. The message is then sent
-again when the lease runs out, byte for byte the same, with the same Message-ID, so mail
-clients show it once.
+dies (or the database is unreachable) before it records that. That is one message per
+worker killed; it is sent again when the lease runs out, byte for byte the same, with the
+same Message-ID, so mail clients show it once.
 """
 
 from __future__ import annotations
@@ -16,113 +20,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Protocol
 
 import aiosmtplib
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, null, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from medvirkning.db import utcnow
+from medvirkning.mail.backends import Backend, Claimed, Connection, backend_for
 from medvirkning.mail.models import OutboxMessage, OutboxStatus
 from medvirkning.settings import Settings
 
 log = logging.getLogger("medvirkning.outbox")
 
 LEASE = timedelta(minutes=5)
-SMTP_TIMEOUT = 30
-
-
-@dataclass(frozen=True)
-class Claimed:
-    id: int
-    message_id: str
-    recipient: str
-    mime: bytes
-    attempts: int
-
-
-class Connection(Protocol):
-    async def send(self, message: Claimed) -> None: ...
-
-    async def close(self) -> None: ...
-
-
-class Backend(Protocol):
-    async def connect(self) -> Connection: ...
-
-
-class FolderBackend:
-    """Writes each message as an .eml file a person can open; the name is its Message-ID."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    async def connect(self) -> FolderBackend:
-        await asyncio.to_thread(self.folder.mkdir, mode=0o700, parents=True, exist_ok=True)
-        return self
-
-    async def send(self, message: Claimed) -> None:
-        name = message.message_id.strip("<>").replace("/", "_") + ".eml"
-        await asyncio.to_thread(_write_once, self.folder / name, message.mime)
-
-    async def close(self) -> None:
-        return None
-
-
-def _write_once(path: Path, data: bytes) -> None:
-    temporary = path.with_suffix(".tmp")
-    # Sign-in e-mails hold working links: only the service's user may read them.
-    with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as file:
-        file.write(data)
-    os.replace(temporary, path)
-
-
-class SmtpBackend:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    async def connect(self) -> SmtpConnection:
-        s = self.settings
-        client = aiosmtplib.SMTP(
-            hostname=s.smtp_host,
-            port=s.smtp_port,
-            use_tls=s.smtp_security == "tls",
-            start_tls=s.smtp_security == "starttls",
-            timeout=SMTP_TIMEOUT,
-        )
-        await client.connect()
-        if s.smtp_username:
-            await client.login(s.smtp_username, s.smtp_password)
-        return SmtpConnection(client, s.mail_from)
-
-
-class SmtpConnection:
-    def __init__(self, client: aiosmtplib.SMTP, sender: str) -> None:
-        self.client = client
-        self.sender = sender
-
-    async def send(self, message: Claimed) -> None:
-        await self.client.sendmail(self.sender, [message.recipient], message.mime)
-
-    async def close(self) -> None:
-        try:
-            await self.client.quit()
-        except aiosmtplib.SMTPException:
-            self.client.close()
-
-
-def backend_for(settings: Settings) -> Backend:
-    if settings.mail_backend == "smtp":
-        return SmtpBackend(settings)
-    assert settings.mail_folder is not None
-    return FolderBackend(settings.mail_folder)
+# Once asked to stop, how long the message in hand may take: a container stop allows 10 s.
+STOP_GRACE = 5.0
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
@@ -183,21 +99,52 @@ def retry_delay(settings: Settings, attempts: int) -> timedelta:
     return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
 
 
-async def _mark_sent(db: AsyncSession, ids: Sequence[int]) -> None:
-    if not ids:
-        return
-    async with db.begin():
-        await db.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.SENDING)
-            .values(status=OutboxStatus.SENT, sent_at=utcnow(), locked_until=None, last_error="")
-        )
+# One statement per message accepted, on a connection the batch holds: cheap enough to
+# record each message the moment the server has it.
+_SENT = (
+    update(OutboxMessage)
+    .where(OutboxMessage.id == bindparam("sent_id"), OutboxMessage.status == OutboxStatus.SENDING)
+    .values(
+        status=OutboxStatus.SENT,
+        sent_at=bindparam("sent_at"),
+        locked_until=None,
+        last_error="",
         # A sign-in link is a secret: once the server has it, we need not keep it.
-        await db.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids), OutboxMessage.purge_after_send.is_(True))
-            .values(mime=None)
-        )
+        mime=case((OutboxMessage.purge_after_send.is_(True), null()), else_=OutboxMessage.mime),
+    )
+)
+
+
+async def _mark_sent(connection: AsyncConnection, message_id: int) -> None:
+    async with connection.begin():
+        await connection.execute(_SENT, {"sent_id": message_id, "sent_at": utcnow()})
+
+
+def _engine(db: AsyncSession) -> AsyncEngine:
+    assert isinstance(db.bind, AsyncEngine)
+    return db.bind
+
+
+async def _give_back(
+    sessions: async_sessionmaker[AsyncSession], messages: Sequence[Claimed]
+) -> None:
+    """End the claim on messages not sent, so any worker sends them at once, the try uncounted."""
+    try:
+        async with sessions() as db, db.begin():
+            await db.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id.in_([m.id for m in messages]),
+                    OutboxMessage.status == OutboxStatus.SENDING,
+                )
+                .values(
+                    status=OutboxStatus.PENDING,
+                    locked_until=None,
+                    attempts=OutboxMessage.attempts - 1,
+                )
+            )
+    except (SQLAlchemyError, OSError) as exc:  # then they wait for the lease to run out
+        log.warning("outbox worker could not give back %s messages: %s", len(messages), exc)
 
 
 async def _mark_failed(
@@ -253,36 +200,50 @@ async def _deliver(
     backend: Backend,
     settings: Settings,
     connection: Connection | None,
+    stop: asyncio.Event | None = None,
 ) -> tuple[int, Connection | None]:
-    """Send one batch over the given connection (opened if None); return how many were
+    """Send one batch over the given connection (opened if None), recording each message as
+    soon as the server has it; stop between messages when asked. Return how many were
     claimed and the connection, still open unless it broke."""
     async with sessions() as db:
         batch = await claim(db, settings.outbox_batch_size)
     if not batch:
         return 0, connection
-    sent: list[int] = []
-    failures: list[tuple[Claimed, str]] = []
+    settled = 0  # how many of the batch are recorded as sent or failed
     try:
-        connection = connection or await backend.connect()
-    except (OSError, aiosmtplib.SMTPException) as exc:
-        failures = [(message, f"{type(exc).__name__}: {exc}") for message in batch]
-    else:
-        for index, message in enumerate(batch):
+        async with sessions() as db, _engine(db).connect() as marks:
             try:
-                await connection.send(message)
-                sent.append(message.id)
-            except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as exc:
-                # The server refused this message; the connection still serves the next.
-                failures.append((message, f"refused: {exc}"))
+                connection = connection or await backend.connect()
             except (OSError, aiosmtplib.SMTPException) as exc:
-                # The connection is gone: this and the rest of the batch wait for a retry.
-                failures += [(m, f"{type(exc).__name__}: {exc}") for m in batch[index:]]
-                await _close(connection)
-                connection = None
-                break
-    async with sessions() as db:
-        await _mark_sent(db, sent)
-        await _mark_failed(db, settings, failures)
+                error = f"{type(exc).__name__}: {exc}"
+                await _mark_failed(db, settings, [(message, error) for message in batch])
+                settled = len(batch)
+                return len(batch), None
+            for index, message in enumerate(batch):
+                if stop is not None and stop.is_set():
+                    break
+                try:
+                    await connection.send(message)
+                except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as exc:
+                    # The server refused this message; the connection still serves the next.
+                    await _mark_failed(db, settings, [(message, f"refused: {exc}")])
+                except (OSError, aiosmtplib.SMTPException) as exc:
+                    # The connection is gone: this and the rest of the batch wait for a retry.
+                    error = f"{type(exc).__name__}: {exc}"
+                    await _mark_failed(db, settings, [(m, error) for m in batch[index:]])
+                    settled = len(batch)
+                    await _close(connection)
+                    return len(batch), None
+                else:
+                    await _mark_sent(marks, message.id)
+                settled = index + 1
+    except BaseException:
+        if connection is not None:  # cancelled mid-send, or the database failed
+            connection.abort()
+        raise
+    finally:
+        if settled < len(batch):
+            await _give_back(sessions, batch[settled:])
     return len(batch), connection
 
 
@@ -292,16 +253,37 @@ async def run_worker(
     stop: asyncio.Event,
     wake: asyncio.Event | None = None,
     backend: Backend | None = None,
+    grace: float = STOP_GRACE,
 ) -> None:
-    """Deliver until stopped: at once when woken, otherwise every poll interval."""
-    backend = backend or backend_for(settings)
-    wake = wake or asyncio.Event()
+    """Deliver until stopped: at once when woken, otherwise every poll interval. Once
+    stopped, the message in hand has `grace` seconds before it is abandoned and given back."""
+    work = asyncio.create_task(
+        _work(sessions, settings, stop, wake or asyncio.Event(), backend or backend_for(settings))
+    )
+    stopped = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait([work, stopped], return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait([work], timeout=grace)
+    finally:
+        stopped.cancel()
+        work.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await work
+
+
+async def _work(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    stop: asyncio.Event,
+    wake: asyncio.Event,
+    backend: Backend,
+) -> None:
     while not stop.is_set():
         # One connection serves batch after batch while there is mail, and closes when idle.
         connection: Connection | None = None
         try:
             while True:
-                claimed, connection = await _deliver(sessions, backend, settings, connection)
+                claimed, connection = await _deliver(sessions, backend, settings, connection, stop)
                 if not claimed or stop.is_set():
                     break
         except (SQLAlchemyError, OSError) as exc:  # the database is away for a while: try later
