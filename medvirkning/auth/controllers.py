@@ -52,13 +52,13 @@ async def ask_for_link(
             "auth/sign_in.html", context={"email": email, "error": error}, status_code=422
         )
     client = request.client.host if request.client else "unknown"
-    try:
+
+    async def ask() -> None:
         await services.request_sign_in_link(db, settings, email, client)
-    except services.TooManyAttempts as error:
-        await db.rollback()
-        return Template(
-            "auth/sign_in.html", context={"email": email, "error": error}, status_code=429
-        )
+
+    if error := await attempt(db, ask):
+        context = {"email": email, "error": error}
+        return Template("auth/sign_in.html", context=context, status_code=error.status_code)
     return Redirect("/logg-inn?sendt=true", status_code=303)
 
 
