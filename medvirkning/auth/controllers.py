@@ -45,11 +45,11 @@ async def ask_for_link(
 ) -> Template | Redirect:
     email = str(data.get("email", "")).strip()
     if "@" not in email:
-        error = InvalidInput.for_field(
+        invalid = InvalidInput.for_field(
             "email", "Skriv e-postadressen din, for eksempel navn@kommune.no."
         )
         return Template(
-            "auth/sign_in.html", context={"email": email, "error": error}, status_code=422
+            "auth/sign_in.html", context={"email": email, "error": invalid}, status_code=422
         )
     client = request.client.host if request.client else "unknown"
 
