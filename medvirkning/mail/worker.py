@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 
 import aiosmtplib
@@ -116,8 +116,15 @@ _SENT = (
 
 
 async def _mark_sent(connection: AsyncConnection, message_id: int) -> None:
-    async with connection.begin():
-        await connection.execute(_SENT, {"sent_id": message_id, "sent_at": utcnow()})
+    # The connection autocommits: the one UPDATE is its own transaction, with no BEGIN or
+    # COMMIT round trips of its own.
+    await connection.execute(_SENT, {"sent_id": message_id, "sent_at": utcnow()})
+
+
+@contextlib.asynccontextmanager
+async def _autocommitting(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    async with engine.connect() as connection:
+        yield await connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def _engine(db: AsyncSession) -> AsyncEngine:
@@ -211,7 +218,7 @@ async def _deliver(
         return 0, connection
     settled = 0  # how many of the batch are recorded as sent or failed
     try:
-        async with sessions() as db, _engine(db).connect() as marks:
+        async with sessions() as db, _autocommitting(_engine(db)) as marks:
             try:
                 connection = connection or await backend.connect()
             except (OSError, aiosmtplib.SMTPException) as exc:

@@ -24,6 +24,7 @@ from medvirkning.signing import is_signed, sign
 # Past this many invitees each message lists only its recipient as ATTENDEE: 2,000
 # invitees listed in 2,000 messages would be four million lines of mail.
 FULL_ATTENDEE_LIST = 100
+LETTERS_AT_A_TIME = 200
 
 SUBJECTS = {
     "bokmal": {
@@ -148,11 +149,13 @@ async def send(
         files |= _calendars(
             settings, meeting, method, whole, occurrences, listed, group, LANGUAGES[form]
         )
-    letters = [
-        _letter(settings, meeting, invitation, method, kind, files[invitation.id], previous)
-        for invitation in recipients
-    ]
-    await enqueue(db, settings, letters, kind=f"meeting_{kind}")
+    # Written in slices: 2,000 letters held at once would be tens of megabytes.
+    for first in range(0, len(recipients), LETTERS_AT_A_TIME):
+        letters = [
+            _letter(settings, meeting, invitation, method, kind, files[invitation.id], previous)
+            for invitation in recipients[first : first + LETTERS_AT_A_TIME]
+        ]
+        await enqueue(db, settings, letters, kind=f"meeting_{kind}")
 
 
 def _calendars(
