@@ -1,15 +1,17 @@
 """The test command: `python -m tests [pytest arguments]`.
 
-Runs ruff, mypy and hadolint, starts a throwaway PostgreSQL server (installing it with
-apt-get when it is missing and we run as root), makes sure Chromium is there for the page
-tests, then runs pytest once over both databases. In CI (CI=true) or with
---require-postgres, a missing PostgreSQL or Chromium fails the run instead of being skipped.
+Runs ruff, mypy and hadolint, starts a throwaway PostgreSQL server and a throwaway Dovecot
+IMAP server (installing them with apt-get when they are missing and we run as root), makes
+sure Chromium is there for the page tests, then runs pytest once over both databases. In CI
+(CI=true) or with --require-postgres, a missing PostgreSQL, Dovecot or Chromium fails the
+run instead of being skipped.
 """
 
 from __future__ import annotations
 
 import contextlib
 import glob
+import grp
 import os
 import pwd
 import shutil
@@ -17,6 +19,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -146,6 +149,115 @@ def throwaway_postgres(required: bool) -> Iterator[str | None]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+DOVECOT = "/usr/sbin/dovecot"
+DOVECOT_CONF = """\
+base_dir = {folder}/run
+state_dir = {folder}/state
+log_path = {folder}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+default_login_user = {user}
+default_internal_user = {user}
+default_internal_group = {group}
+auth_mechanisms = plain login
+# Any user name logs in with the one password: each test takes a fresh user, so a fresh mailbox.
+passdb {{
+  driver = static
+  args = password={password}
+}}
+userdb {{
+  driver = static
+  args = uid={user} gid={group} home={folder}/mail/%u
+}}
+mail_location = maildir:~/Maildir
+namespace inbox {{
+  inbox = yes
+  separator = /
+}}
+service imap-login {{
+  chroot =
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+service stats {{
+  unix_listener stats-reader {{
+    user = {user}
+  }}
+  unix_listener stats-writer {{
+    user = {user}
+  }}
+}}
+"""
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@contextlib.contextmanager
+def throwaway_dovecot(required: bool) -> Iterator[dict[str, str]]:
+    """A Dovecot IMAP server in a temporary folder, on a free port: the test environment
+    variables that name it, or none when it is not installed."""
+    if not Path(DOVECOT).exists():
+        apt_install("dovecot-imapd")
+    if not Path(DOVECOT).exists():
+        if required:
+            sys.exit("[tests] Dovecot is required for the reply-mailbox tests but is missing.")
+        say(
+            "Dovecot not found: the reply-mailbox tests are SKIPPED. Install the "
+            "`dovecot-imapd` package (or run as root, which installs it) to run them."
+        )
+        yield {}
+        return
+    # Dovecot runs its every process as one unprivileged user: nobody when we are root.
+    account = pwd.getpwnam("nobody") if is_root() else pwd.getpwuid(os.geteuid())
+    user, group = account.pw_name, grp.getgrgid(account.pw_gid).gr_name
+    folder = Path(tempfile.mkdtemp(prefix="medvirkning-dovecot-"))
+    port, password = free_port(), "hemmelig"
+    config = folder / "dovecot.conf"
+    config.write_text(
+        DOVECOT_CONF.format(folder=folder, user=user, group=group, password=password, port=port)
+    )
+    as_user = ["runuser", "-u", user, "--"] if is_root() else []
+    if is_root():
+        subprocess.check_call(["chown", "-R", user, str(folder)])
+    started = subprocess.call([*as_user, DOVECOT, "-c", str(config)]) == 0
+    deadline = time.monotonic() + 10
+    while started and not _listening(port) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not started or not _listening(port):
+        log = folder / "dovecot.log"
+        if log.exists():
+            print(log.read_text(), file=sys.stderr)
+        shutil.rmtree(folder, ignore_errors=True)
+        if required:
+            sys.exit("[tests] Dovecot is required but the throwaway server did not start.")
+        say("the throwaway Dovecot did not start: the reply-mailbox tests are SKIPPED.")
+        yield {}
+        return
+    say(f"throwaway Dovecot IMAP on 127.0.0.1:{port}")
+    try:
+        yield {
+            "MEDVIRKNING_TEST_IMAP_HOST": "127.0.0.1",
+            "MEDVIRKNING_TEST_IMAP_PORT": str(port),
+            "MEDVIRKNING_TEST_IMAP_PASSWORD": password,
+        }
+    finally:
+        subprocess.call([*as_user, DOVECOT, "-c", str(config), "stop"])
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def ensure_chromium(required: bool) -> bool:
     if not Path(CHROMIUM).exists():
         apt_install("chromium")
@@ -185,13 +297,18 @@ def main(argv: list[str]) -> int:
             return 1
     browser = ensure_chromium(required)
     ensure_node(required)
-    with throwaway_postgres(required) as postgres_url:
-        env = os.environ | {
-            "MEDVIRKNING_TEST_POSTGRES_URL": postgres_url or "",
-            "MEDVIRKNING_TEST_REQUIRE_POSTGRES": "1" if required else "0",
-            "MEDVIRKNING_TEST_CHROMIUM": CHROMIUM if browser else "",
-            "MEDVIRKNING_TEST_REQUIRE_BROWSER": "1" if required else "0",
-        }
+    with throwaway_postgres(required) as postgres_url, throwaway_dovecot(required) as imap:
+        env = (
+            os.environ
+            | imap
+            | {
+                "MEDVIRKNING_TEST_POSTGRES_URL": postgres_url or "",
+                "MEDVIRKNING_TEST_REQUIRE_POSTGRES": "1" if required else "0",
+                "MEDVIRKNING_TEST_CHROMIUM": CHROMIUM if browser else "",
+                "MEDVIRKNING_TEST_REQUIRE_BROWSER": "1" if required else "0",
+                "MEDVIRKNING_TEST_REQUIRE_IMAP": "1" if required else "0",
+            }
+        )
         # Two processes for the two cores, unless the caller chose (-n 0 runs in one).
         parallel = [] if any(a.startswith("-n") for a in pytest_args) else ["-n", "2"]
         code = run(sys.executable, "-m", "pytest", *parallel, *pytest_args, env=env)

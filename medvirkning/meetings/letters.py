@@ -72,13 +72,14 @@ def calendar_event(
         summary=meeting.title,
         start=meeting.starts_at,
         end=meeting.ends_at,
-        organizer_email=settings.organizer_email,
+        organizer_email=settings.organizer_address,
         organizer_name=settings.organizer_name,
         attendees=[Attendee(i.person.email, i.person.name, PARTSTAT[i.answer]) for i in attendees],
         description=_description(meeting),
         location=meeting.place or meeting.video_link,
         url=url,
         status="CANCELLED" if meeting.cancelled_at else "CONFIRMED",
+        rsvp=settings.has_reply_mailbox,
     )
 
 
@@ -142,6 +143,8 @@ def _letter(
             "person": person,
             "answers": {a.value: f"{base}?svar={a.value}" for a in Answer if a != Answer.NO_ANSWER},
             "meeting_url": f"{settings.public_base_url}/moter",
+            # Without a reply mailbox nobody reads the calendar's own answer buttons.
+            "calendar_answers": settings.has_reply_mailbox,
         },
         # Outlook reads the text/calendar part, whose method must match the file's METHOD.
         calendar=ics if method else None,
