@@ -156,7 +156,7 @@ state_dir = {folder}/state
 log_path = {folder}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 default_login_user = {user}
 default_internal_user = {user}
@@ -183,7 +183,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 service anvil {{
@@ -198,6 +199,23 @@ service stats {{
   }}
 }}
 """
+
+
+def _self_signed(folder: Path) -> Path | None:
+    """A certificate for 127.0.0.1, so the tests reach Dovecot over TLS; None without openssl."""
+    if not shutil.which("openssl"):
+        return None
+    certificate = folder / "cert.pem"
+    made = subprocess.call(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-keyout", str(folder / "key.pem"), "-out", str(certificate),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    return certificate if made == 0 else None
 
 
 def _listening(port: int) -> bool:
@@ -225,9 +243,19 @@ def throwaway_dovecot(required: bool) -> Iterator[dict[str, str]]:
     user, group = account.pw_name, grp.getgrgid(account.pw_gid).gr_name
     folder = Path(tempfile.mkdtemp(prefix="medvirkning-dovecot-"))
     port, password = free_port(), "hemmelig"
+    tls_port, certificate = free_port(), _self_signed(folder)
+    ssl = f"ssl = yes\nssl_cert = <{certificate}\nssl_key = <{folder / 'key.pem'}"
     config = folder / "dovecot.conf"
     config.write_text(
-        DOVECOT_CONF.format(folder=folder, user=user, group=group, password=password, port=port)
+        DOVECOT_CONF.format(
+            folder=folder,
+            user=user,
+            group=group,
+            password=password,
+            port=port,
+            tls_port=tls_port if certificate else 0,
+            ssl=ssl if certificate else "ssl = no",
+        )
     )
     as_user = ["runuser", "-u", user, "--"] if is_root() else []
     if is_root():
@@ -252,6 +280,9 @@ def throwaway_dovecot(required: bool) -> Iterator[dict[str, str]]:
             "MEDVIRKNING_TEST_IMAP_HOST": "127.0.0.1",
             "MEDVIRKNING_TEST_IMAP_PORT": str(port),
             "MEDVIRKNING_TEST_IMAP_PASSWORD": password,
+            # The same server over TLS (and STARTTLS on the first port), signed by this file.
+            "MEDVIRKNING_TEST_IMAP_TLS_PORT": str(tls_port) if certificate else "",
+            "MEDVIRKNING_TEST_IMAP_CA_FILE": str(certificate or ""),
         }
     finally:
         subprocess.call([*as_user, DOVECOT, "-c", str(config), "stop"])

@@ -19,7 +19,13 @@ import pytest
 
 from medvirkning.auth.models import Role
 from medvirkning.formats import OSLO
-from medvirkning.meetings.replies import Outcome, oauth_token, poll_replies
+from medvirkning.meetings.replies import (
+    MailboxUnavailable,
+    Outcome,
+    oauth_token,
+    poll_replies,
+    reply_mailbox,
+)
 from medvirkning.settings import Settings, SettingsError, load_settings
 from medvirkning.transaction import Database
 from tests.conftest import REPLY_ADDRESS
@@ -326,6 +332,32 @@ async def test_without_a_reply_mailbox_invitations_ask_for_answers_through_the_l
         assert "i kalenderen din blir ikk" in text
         html = message.get_body(("html",)).get_content()
         assert "gjennom lenk" in html
+
+
+@pytest.mark.parametrize("security", ["tls", "starttls"])
+async def test_the_mailbox_is_read_over_tls_and_an_unknown_certificate_is_refused(
+    organiser, smtp, reply_settings, imap_mailbox, monkeypatch, security
+):
+    if not os.environ.get("MEDVIRKNING_TEST_IMAP_TLS_PORT"):
+        pytest.skip("the throwaway Dovecot has no certificate (openssl is missing)")
+    port = reply_settings.reply_imap_port
+    if security == "tls":
+        port = int(os.environ["MEDVIRKNING_TEST_IMAP_TLS_PORT"])
+    secure = msgspec.structs.replace(
+        reply_settings, reply_imap_security=security, reply_imap_port=port
+    )
+    meeting, people = await invited(organiser, smtp)
+    await imap_mailbox.append(calendar_reply("outlook", people["anne"], meeting, "TENTATIVE"))
+    # The server's certificate is signed by no authority this machine trusts.
+    with pytest.raises(MailboxUnavailable):
+        await poll(secure)
+    assert (await answers(organiser, meeting["id"]))["anne"] == "no_answer"
+
+    monkeypatch.setenv("SSL_CERT_FILE", os.environ["MEDVIRKNING_TEST_IMAP_CA_FILE"])
+    async with reply_mailbox(secure) as mailbox:
+        assert mailbox.client.protocol.transport.get_extra_info("ssl_object") is not None
+    assert await poll(secure) == {Outcome.HANDLED: 1, Outcome.UNREADABLE: 0}
+    assert (await answers(organiser, meeting["id"]))["anne"] == "tentative"
 
 
 def test_a_reply_mailbox_needs_one_way_to_sign_in(tmp_path):

@@ -255,13 +255,13 @@ class Mailbox:
 async def reply_mailbox(settings: Settings) -> AsyncIterator[Mailbox]:
     """The reply mailbox signed in, its folders made, its inbox selected."""
     host, port = settings.reply_imap_host, settings.reply_imap_port
+    if settings.reply_imap_security == "tls":
+        client: aioimaplib.IMAP4 = aioimaplib.IMAP4_SSL(
+            host, port, timeout=30, ssl_context=ssl.create_default_context()
+        )
+    else:
+        client = aioimaplib.IMAP4(host, port, timeout=30)
     try:
-        if settings.reply_imap_security == "tls":
-            client: aioimaplib.IMAP4 = aioimaplib.IMAP4_SSL(
-                host, port, timeout=30, ssl_context=ssl.create_default_context()
-            )
-        else:
-            client = aioimaplib.IMAP4(host, port, timeout=30)
         await client.wait_hello_from_server()
         if settings.reply_imap_security == "starttls":
             await _starttls(client, host)
@@ -275,11 +275,13 @@ async def reply_mailbox(settings: Settings) -> AsyncIterator[Mailbox]:
         for folder in folders.values():
             await client.create(folder)  # refused when it exists: that is fine
         _ok(await client.select("INBOX"), "SELECT")
-    except (aioimaplib.AioImapException, TimeoutError) as exc:
+    except (aioimaplib.AioImapException, TimeoutError, OSError) as exc:  # OSError: refused, TLS
+        if getattr(client.protocol, "transport", None) is not None:
+            client.protocol.transport.close()
         raise MailboxUnavailable(f"reply mailbox {host}:{port}: {exc}") from exc
     try:
         yield Mailbox(client, folders)
-    except (aioimaplib.AioImapException, TimeoutError) as exc:
+    except (aioimaplib.AioImapException, TimeoutError, ConnectionError) as exc:
         raise MailboxUnavailable(f"reply mailbox {host}:{port}: {exc}") from exc
     finally:
         try:
