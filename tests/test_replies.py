@@ -47,6 +47,7 @@ SUBJECTS = {
         "ACCEPTED": "Invitasjon godtatt",
         "TENTATIVE": "Invitasjon godtatt foreløpig",
         "DECLINED": "Invitasjon avslått",
+        "DELEGATED": "Invitasjon delegert",
     },
     "thunderbird": {"ACCEPTED": "Godtatt", "TENTATIVE": "Foreløpig godtatt", "DECLINED": "Avslått"},
 }
@@ -222,11 +223,30 @@ async def test_an_unreadable_message_is_moved_aside_not_deleted(
         "Content-Transfer-Encoding: 8bit\r\n\r\nJeg kommer, men blir litt forsinket.\r\n"
     ).encode()
     unknown = calendar_reply("thunderbird", people["olav"], meeting, "ACCEPTED", uid="x@example")
-    for message in (plain, unknown):
+    # Handing the invitation on to someone else is for a person to read.
+    delegated = calendar_reply("google", people["siri"], meeting, "DELEGATED")
+    for message in (plain, unknown, delegated):
         await imap_mailbox.append(message)
-    assert await poll(reply_settings) == {Outcome.HANDLED: 0, Outcome.UNREADABLE: 2}
-    assert sorted(await imap_mailbox.messages(UNREADABLE)) == sorted([plain, unknown])
+    assert await poll(reply_settings) == {Outcome.HANDLED: 0, Outcome.UNREADABLE: 3}
+    assert sorted(await imap_mailbox.messages(UNREADABLE)) == sorted([plain, unknown, delegated])
     assert set((await answers(organiser, meeting["id"])).values()) == {"no_answer"}
+
+
+async def test_folder_names_may_hold_norwegian_letters(
+    organiser, smtp, reply_settings, imap_mailbox
+):
+    meeting, people = await invited(organiser, smtp)
+    settings = msgspec.structs.replace(
+        reply_settings,
+        reply_folder_handled="Medvirkning/Håndterte svar",
+        reply_folder_unreadable="Medvirkning/Må leses",
+    )
+    await imap_mailbox.append(calendar_reply("google", people["siri"], meeting, "ACCEPTED"))
+    await imap_mailbox.append(b"From: x@example.com\r\nSubject: hei\r\n\r\nhei\r\n")
+    assert await poll(settings) == {Outcome.HANDLED: 1, Outcome.UNREADABLE: 1}
+    # IMAP's own encoding of the names (RFC 3501 5.1.3), which Dovecot checks.
+    assert len(await imap_mailbox.messages("Medvirkning/H&AOU-ndterte svar")) == 1
+    assert len(await imap_mailbox.messages("Medvirkning/M&AOU- leses")) == 1
 
 
 async def test_a_reply_to_a_cancelled_meeting_is_filed_and_not_recorded(

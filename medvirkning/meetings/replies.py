@@ -118,7 +118,7 @@ def _replies(calendar: Calendar) -> list[CalendarReply]:
             CalendarReply(
                 uid=str(event["UID"]),
                 recurrence_id=_instant(event.decoded("RECURRENCE-ID", None)),
-                attendee=str(attendee).removeprefix("mailto:").removeprefix("MAILTO:").lower(),
+                attendee=_address(str(attendee)),
                 answer=ANSWERS[partstat],
                 stamp=_instant(event.decoded("DTSTAMP", None)),
             )
@@ -126,6 +126,11 @@ def _replies(calendar: Calendar) -> list[CalendarReply]:
     if not replies:
         raise Unreadable("a REPLY without an event")
     return replies
+
+
+def _address(value: str) -> str:
+    # Outlook writes MAILTO:, the others mailto:; addresses compare without case.
+    return (value[7:] if value.lower().startswith("mailto:") else value).strip().lower()
 
 
 def _instant(value: Any) -> datetime | None:
@@ -142,6 +147,9 @@ async def handle_message(db: AsyncSession, raw: bytes) -> Outcome:
         sender, replies = read_replies(raw)
     except Unreadable as exc:
         log.info("unreadable message in the reply mailbox: %s", exc)
+        return Outcome.UNREADABLE
+    except Exception:  # a malformed message must not block the ones behind it
+        log.exception("a message in the reply mailbox could not be parsed")
         return Outcome.UNREADABLE
     invitations = []
     for reply in replies:
