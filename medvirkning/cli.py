@@ -166,7 +166,8 @@ def reminders() -> None:
 def replies() -> None:
     """Read the calendars' answers (iTIP REPLY) in the reply mailbox once (for cron, when the
     service's own background jobs are off)."""
-    from medvirkning.meetings.replies import MailboxUnavailable, Outcome, poll_replies
+    from medvirkning.mail.imap import MailboxUnavailable
+    from medvirkning.meetings.replies import Outcome, poll_replies
 
     settings = _settings()
     if not settings.has_reply_mailbox:

@@ -19,13 +19,8 @@ import pytest
 
 from medvirkning.auth.models import Role
 from medvirkning.formats import OSLO
-from medvirkning.meetings.replies import (
-    MailboxUnavailable,
-    Outcome,
-    oauth_token,
-    poll_replies,
-    reply_mailbox,
-)
+from medvirkning.mail.imap import MailboxUnavailable, oauth_token, reply_mailbox
+from medvirkning.meetings.replies import Outcome, poll_replies
 from medvirkning.settings import Settings, SettingsError, load_settings
 from medvirkning.transaction import Database
 from tests.conftest import REPLY_ADDRESS
@@ -374,7 +369,7 @@ async def test_the_mailbox_is_read_over_tls_and_an_unknown_certificate_is_refuse
     assert (await answers(organiser, meeting["id"]))["anne"] == "no_answer"
 
     monkeypatch.setenv("SSL_CERT_FILE", os.environ["MEDVIRKNING_TEST_IMAP_CA_FILE"])
-    async with reply_mailbox(secure) as mailbox:
+    async with reply_mailbox(secure, [HANDLED]) as mailbox:
         assert mailbox.client.protocol.transport.get_extra_info("ssl_object") is not None
     assert await poll(secure) == {Outcome.HANDLED: 1, Outcome.UNREADABLE: 0}
     assert (await answers(organiser, meeting["id"]))["anne"] == "tentative"
