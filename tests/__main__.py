@@ -9,11 +9,13 @@ run instead of being skipped.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import glob
 import grp
 import os
 import pwd
+import secrets
 import shutil
 import socket
 import subprocess
@@ -161,10 +163,17 @@ disable_plaintext_auth = no
 default_login_user = {user}
 default_internal_user = {user}
 default_internal_group = {group}
-auth_mechanisms = plain login
+auth_mechanisms = plain login xoauth2
+# XOAUTH2 as Exchange Online asks for it: a token signed with the key in keys/ (HS256).
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2
+  args = {folder}/oauth2.conf
+}}
 # Any user name logs in with the one password: each test takes a fresh user, so a fresh mailbox.
 passdb {{
   driver = static
+  mechanisms = plain login
   args = password={password}
 }}
 userdb {{
@@ -245,6 +254,14 @@ def throwaway_dovecot(required: bool) -> Iterator[dict[str, str]]:
     port, password = free_port(), "hemmelig"
     tls_port, certificate = free_port(), _self_signed(folder)
     ssl = f"ssl = yes\nssl_cert = <{certificate}\nssl_key = <{folder / 'key.pem'}"
+    oauth_key = base64.b64encode(secrets.token_bytes(32)).decode()
+    keys = folder / "keys" / "default" / "HS256"
+    keys.mkdir(parents=True)
+    (keys / "default").write_text(oauth_key)
+    (folder / "oauth2.conf").write_text(
+        f"introspection_mode = local\nlocal_validation_key_dict = fs:posix:prefix={folder}/keys/\n"
+        "username_attribute = email\n"
+    )
     config = folder / "dovecot.conf"
     config.write_text(
         DOVECOT_CONF.format(
@@ -280,6 +297,7 @@ def throwaway_dovecot(required: bool) -> Iterator[dict[str, str]]:
             "MEDVIRKNING_TEST_IMAP_HOST": "127.0.0.1",
             "MEDVIRKNING_TEST_IMAP_PORT": str(port),
             "MEDVIRKNING_TEST_IMAP_PASSWORD": password,
+            "MEDVIRKNING_TEST_IMAP_OAUTH_KEY": oauth_key,
             # The same server over TLS (and STARTTLS on the first port), signed by this file.
             "MEDVIRKNING_TEST_IMAP_TLS_PORT": str(tls_port) if certificate else "",
             "MEDVIRKNING_TEST_IMAP_CA_FILE": str(certificate or ""),

@@ -4,8 +4,11 @@ them (tests/replies/*.eml), delivered to a real IMAP server (Dovecot) and read b
 from __future__ import annotations
 
 import asyncio
+import base64
 import email
 import email.policy
+import hmac
+import json
 import os
 import sys
 import uuid
@@ -373,6 +376,38 @@ async def test_the_mailbox_is_read_over_tls_and_an_unknown_certificate_is_refuse
         assert mailbox.client.protocol.transport.get_extra_info("ssl_object") is not None
     assert await poll(secure) == {Outcome.HANDLED: 1, Outcome.UNREADABLE: 0}
     assert (await answers(organiser, meeting["id"]))["anne"] == "tentative"
+
+
+def signed_token(user: str, key: bytes) -> str:
+    """A JWT as an identity provider signs it (HS256 here; Entra ID signs with RS256)."""
+
+    def part(data: bytes) -> bytes:
+        return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+    now = int(datetime.now(UTC).timestamp())
+    claims = {"sub": user, "email": user, "iat": now - 60, "nbf": now - 60, "exp": now + 3600}
+    body = part(b'{"alg":"HS256","typ":"JWT"}') + b"." + part(json.dumps(claims).encode())
+    return (body + b"." + part(hmac.digest(key, body, "sha256"))).decode()
+
+
+async def test_the_mailbox_signs_in_with_an_oauth2_token_from_a_command(
+    organiser, smtp, reply_settings, imap_mailbox, tmp_path
+):
+    key = base64.b64decode(os.environ["MEDVIRKNING_TEST_IMAP_OAUTH_KEY"])
+    meeting, people = await invited(organiser, smtp)
+    await imap_mailbox.append(calendar_reply("google", people["olav"], meeting, "DECLINED"))
+    token_file = tmp_path / "token"
+    oauth = msgspec.structs.replace(
+        reply_settings,
+        reply_imap_password="",
+        reply_oauth_token_command=f"cat {token_file}",
+    )
+    token_file.write_text(signed_token(imap_mailbox.user, b"not the key the server trusts"))
+    with pytest.raises(MailboxUnavailable, match="XOAUTH2"):
+        await poll(oauth)
+    token_file.write_text(signed_token(imap_mailbox.user, key) + "\n")
+    assert await poll(oauth) == {Outcome.HANDLED: 1, Outcome.UNREADABLE: 0}
+    assert (await answers(organiser, meeting["id"]))["olav"] == "declined"
 
 
 def test_a_reply_mailbox_needs_one_way_to_sign_in(tmp_path):

@@ -110,7 +110,25 @@ async def _sign_in(client: aioimaplib.IMAP4, settings: Settings) -> None:
         _ok(await client.login(user, settings.reply_imap_password), "LOGIN")
         return
     token = await oauth_token(settings)
-    _ok(await client.xoauth2(user, token), "AUTHENTICATE XOAUTH2")
+    protocol = client.protocol
+    command = _XOAuth2(protocol, user, token)
+    _ok(await asyncio.wait_for(protocol.execute(command, scrub=token), 30), "XOAUTH2")
+    protocol.state = aioimaplib.AUTH
+
+
+class _XOAuth2(aioimaplib.Command):
+    """AUTHENTICATE XOAUTH2. aioimaplib's own leaves a refusal hanging: the server sends its
+    error as a challenge and waits for an empty answer before it says NO."""
+
+    def __init__(self, protocol: Any, user: str, token: str) -> None:
+        sasl = base64.b64encode(f"user={user}\x01auth=Bearer {token}\x01\x01".encode()).decode()
+        super().__init__("AUTHENTICATE", protocol.new_tag(), "XOAUTH2", sasl, loop=protocol.loop)
+        self.protocol = protocol
+
+    def append_to_resp(self, line: bytes, result: str = "Pending") -> None:
+        if line.startswith(b"+"):
+            self.protocol.transport.write(b"\r\n")
+        super().append_to_resp(line, result)
 
 
 async def oauth_token(settings: Settings) -> str:
