@@ -378,6 +378,20 @@ async def test_the_mailbox_is_read_over_tls_and_an_unknown_certificate_is_refuse
     assert (await answers(organiser, meeting["id"]))["anne"] == "tentative"
 
 
+async def test_without_move_a_message_is_copied_then_expunged_never_lost(
+    reply_settings, imap_mailbox
+):
+    message = b"From: x@example.com\r\nSubject: hei\r\n\r\nhei\r\n"
+    await imap_mailbox.append(message)
+    async with reply_mailbox(reply_settings, [UNREADABLE]) as mailbox:
+        # A server without the MOVE extension (RFC 6851), as some still are.
+        mailbox.client.protocol.capabilities.discard("MOVE")
+        [uid] = await mailbox.unseen()
+        await mailbox.move(uid, UNREADABLE)
+    assert await imap_mailbox.messages() == []
+    assert await imap_mailbox.messages(UNREADABLE) == [message]
+
+
 def signed_token(user: str, key: bytes) -> str:
     """A JWT as an identity provider signs it (HS256 here; Entra ID signs with RS256)."""
 
