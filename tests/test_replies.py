@@ -174,12 +174,22 @@ async def test_an_answer_to_one_occurrence_of_a_series_answers_only_that_occurre
     series = [m for m in (await organiser.get("/api/meetings")).json() if m["series_uid"]]
     assert len(series) == 3
     second = datetime.fromisoformat(series[1]["starts_at"])
+    # The second is moved a day: calendars still name it by its original start.
+    moved_to = second + timedelta(days=1)
+    moved = await organiser.patch(
+        f"/api/meetings/{series[1]['id']}",
+        json={
+            "starts_at": moved_to.isoformat(),
+            "ends_at": (moved_to + timedelta(hours=1)).isoformat(),
+        },
+    )
+    assert moved.status_code == 200, moved.text
     # Outlook names the occurrence in its own zone, Google in UTC, Thunderbird in Oslo time.
     await imap_mailbox.append(
-        calendar_reply("outlook", people["anne"], series[1], "DECLINED", recurrence=second)
+        calendar_reply("outlook", people["anne"], moved.json(), "DECLINED", recurrence=second)
     )
     await imap_mailbox.append(
-        calendar_reply("google", people["siri"], series[1], "TENTATIVE", recurrence=second)
+        calendar_reply("google", people["siri"], moved.json(), "TENTATIVE", recurrence=second)
     )
     # Thunderbird answers the whole series: every occurrence to come.
     await imap_mailbox.append(calendar_reply("thunderbird", people["olav"], first, "ACCEPTED"))
