@@ -35,6 +35,7 @@ from medvirkning.meetings.member_pages import member_pages
 from medvirkning.meetings.pages import meeting_pages
 from medvirkning.meetings.record_pages import record_pages
 from medvirkning.meetings.reminders import send_due_reminders
+from medvirkning.meetings.replies import poll_replies
 from medvirkning.pages import accessibility_statement, home
 from medvirkning.people.registers import GROUPS, MEMBERSHIPS, PEOPLE
 from medvirkning.plan.registers import MILESTONES, PHASES, RISK_FACTORS
@@ -61,7 +62,8 @@ REGISTERS = [
 
 
 def background_jobs(database: Database, settings: Settings, stop: asyncio.Event) -> list[Any]:
-    """Every job the service runs beside the requests (off with MEDVIRKNING_OUTBOX_WORKER)."""
+    """Every job the service runs beside the requests (off with MEDVIRKNING_OUTBOX_WORKER);
+    the calendar replies only when a reply mailbox is set."""
     if not settings.outbox_worker:
         return []
 
@@ -69,10 +71,16 @@ def background_jobs(database: Database, settings: Settings, stop: asyncio.Event)
         async with database.transaction() as db:
             await send_due_reminders(db, settings)
 
-    return [
+    async def read_replies() -> None:
+        await poll_replies(database, settings)
+
+    jobs = [
         run_worker(database.sessions, settings, stop, database.outbox_wake),
         every("reminders", settings.reminders_every_seconds, stop, remind),
     ]
+    if settings.has_reply_mailbox:
+        jobs.append(every("calendar replies", settings.replies_every_seconds, stop, read_replies))
+    return jobs
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

@@ -206,6 +206,31 @@ def reminders() -> None:
     click.echo(f"{asyncio.run(go())} reminders written to the outbox.")
 
 
+@main.command()
+def replies() -> None:
+    """Read the calendars' answers (iTIP REPLY) in the reply mailbox once (for cron, when the
+    service's own background jobs are off)."""
+    from medvirkning.mail.imap import MailboxUnavailable
+    from medvirkning.meetings.replies import Outcome, poll_replies
+
+    settings = _settings()
+    if not settings.has_reply_mailbox:
+        raise click.ClickException("No reply mailbox: set MEDVIRKNING_REPLY_IMAP_HOST.")
+
+    async def go() -> dict[Outcome, int]:
+        async with connected(settings.database_url) as database:
+            return await poll_replies(database, settings)
+
+    try:
+        counts = asyncio.run(go())
+    except MailboxUnavailable as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"{counts[Outcome.HANDLED]} replies handled, "
+        f"{counts[Outcome.UNREADABLE]} moved to {settings.reply_folder_unreadable}."
+    )
+
+
 @main.command("import-people")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--skip-bad-lines", is_flag=True, help="Import the good lines even if some are bad.")

@@ -50,6 +50,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     reminder_days_before: int = 2
     reminder_hours_before: int = 24
     reminders_every_seconds: float = 300.0
+    # The reply mailbox: calendars send their Accept/Decline (iTIP REPLY) to it; off when empty.
+    reply_imap_host: str = ""
+    reply_imap_port: int = 993
+    reply_imap_security: Literal["tls", "starttls", "none"] = "tls"
+    reply_imap_username: str = ""
+    reply_imap_password: str = ""
+    # XOAUTH2 (Exchange Online): a token from Entra ID's client-credentials flow, or a command's.
+    reply_oauth_tenant_id: str = ""
+    reply_oauth_client_id: str = ""
+    reply_oauth_client_secret: str = ""
+    reply_oauth_token_command: str = ""
+    # The mailbox's own address: the ORGANIZER of invitations when a reply mailbox is set.
+    reply_address: str = ""
+    reply_folder_handled: str = "Medvirkning/Behandlet"
+    reply_folder_unreadable: str = "Medvirkning/Uleselig"
+    replies_every_seconds: float = 60.0
 
     @property
     def secure_cookies(self) -> bool:
@@ -58,6 +74,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def has_reply_mailbox(self) -> bool:
+        return bool(self.reply_imap_host)
+
+    @property
+    def organizer_address(self) -> str:
+        """The ORGANIZER: the reply mailbox when there is one, so calendars answer to it."""
+        if self.has_reply_mailbox:
+            return self.reply_address or self.organizer_email
+        return self.organizer_email
 
     @property
     def public_base_url(self) -> str:
@@ -86,14 +113,45 @@ def load_settings(environ: dict[str, str] | None = None, set_up: bool = True) ->
     database_url = (
         settings.database_url or f"sqlite+aiosqlite:///{data_dir / 'medvirkning.sqlite3'}"
     )
+    _check_reply_mailbox(settings)
+    organizer_email = settings.organizer_email or settings.mail_from
+    reply_address = settings.reply_address or organizer_email
     return msgspec.structs.replace(
         settings,
-        organizer_email=settings.organizer_email or settings.mail_from,
+        organizer_email=organizer_email,
+        reply_address=reply_address,
+        reply_imap_username=settings.reply_imap_username or reply_address,
         data_dir=data_dir,
         database_url=database_url,
         mail_folder=(settings.mail_folder or data_dir / "mail").resolve(),
         secret_key=settings.secret_key or _stored_secret_key(data_dir, set_up),
     )
+
+
+def _check_reply_mailbox(settings: Settings) -> None:
+    """A reply mailbox needs one way to sign in: a password, Entra ID or a token command."""
+    if not settings.has_reply_mailbox:
+        return
+    entra = (
+        settings.reply_oauth_tenant_id,
+        settings.reply_oauth_client_id,
+        settings.reply_oauth_client_secret,
+    )
+    if any(entra) and not all(entra):
+        raise SettingsError(
+            "MEDVIRKNING_REPLY_OAUTH_TENANT_ID, _CLIENT_ID and _CLIENT_SECRET go together"
+        )
+    ways = [
+        bool(settings.reply_imap_password),
+        all(entra),
+        bool(settings.reply_oauth_token_command),
+    ]
+    if sum(ways) != 1:
+        raise SettingsError(
+            "MEDVIRKNING_REPLY_IMAP_HOST needs exactly one of MEDVIRKNING_REPLY_IMAP_PASSWORD, "
+            "MEDVIRKNING_REPLY_OAUTH_TENANT_ID (with _CLIENT_ID and _CLIENT_SECRET) or "
+            "MEDVIRKNING_REPLY_OAUTH_TOKEN_COMMAND"
+        )
 
 
 def _decode(kind: type, value: object) -> object:

@@ -14,6 +14,7 @@ import itertools
 import os
 import shutil
 import threading
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -322,3 +323,84 @@ async def organiser(mail_client: AsyncTestClient) -> AsyncTestClient:
     """The project leader, signed in, with mail going to the test's SMTP server."""
     await sign_in_as(mail_client, Role.ADMIN, email="pl@kongsbergregionen.no")
     return mail_client
+
+
+IMAP_HOST = os.environ.get("MEDVIRKNING_TEST_IMAP_HOST", "")
+IMAP_PORT = int(os.environ.get("MEDVIRKNING_TEST_IMAP_PORT") or 0)
+IMAP_PASSWORD = os.environ.get("MEDVIRKNING_TEST_IMAP_PASSWORD", "")
+REPLY_ADDRESS = "moter@kongsbergregionen.no"
+
+
+class ImapMailbox:
+    """A fresh mailbox on the throwaway Dovecot: a user of its own for each test."""
+
+    def __init__(self, user: str) -> None:
+        self.user = user
+
+    async def _client(self) -> Any:
+        import aioimaplib
+
+        client = aioimaplib.IMAP4(IMAP_HOST, IMAP_PORT, timeout=10)
+        await client.wait_hello_from_server()
+        assert (await client.login(self.user, IMAP_PASSWORD)).result == "OK"
+        return client
+
+    async def append(self, raw: bytes, folder: str = "INBOX") -> None:
+        """Deliver a message as the mail server would: APPEND, unseen."""
+        client = await self._client()
+        try:
+            response = await client.append(raw, mailbox=folder)
+            assert response.result == "OK", response
+        finally:
+            await client.logout()
+
+    async def messages(self, folder: str = "INBOX") -> list[bytes]:
+        """The messages in a folder (none if it does not exist), read without marking them."""
+        client = await self._client()
+        try:
+            if (await client.select(f'"{folder}"')).result != "OK":
+                return []
+            found = (await client.search("ALL", charset=None)).lines[0].split()
+            messages = []
+            for number in found:
+                response = await client.fetch(number.decode(), "(BODY.PEEK[])")
+                messages += [bytes(line) for line in response.lines if isinstance(line, bytearray)]
+            return messages
+        finally:
+            await client.logout()
+
+
+@pytest.fixture
+def imap_mailbox() -> ImapMailbox:
+    if not IMAP_HOST:
+        if os.environ.get("MEDVIRKNING_TEST_REQUIRE_IMAP") == "1":
+            pytest.fail("Dovecot is required for the reply-mailbox tests but is not running")
+        pytest.skip("Dovecot is not running (python -m tests starts it; apt-get dovecot-imapd)")
+    return ImapMailbox(f"svar-{uuid.uuid4().hex[:12]}@kongsbergregionen.no")
+
+
+@pytest.fixture
+def reply_settings(smtp_settings: Settings, imap_mailbox: ImapMailbox) -> Settings:
+    """Sending through the test's SMTP server, with the test's IMAP mailbox as reply mailbox."""
+    return msgspec.structs.replace(
+        smtp_settings,
+        reply_imap_host=IMAP_HOST,
+        reply_imap_port=IMAP_PORT,
+        reply_imap_security="none",
+        reply_imap_username=imap_mailbox.user,
+        reply_imap_password=IMAP_PASSWORD,
+        reply_address=REPLY_ADDRESS,
+        # The tests read the mailbox themselves; the service's own round comes once an hour.
+        replies_every_seconds=3600,
+    )
+
+
+@pytest.fixture
+async def reply_client(reply_settings: Settings) -> AsyncIterator[AsyncTestClient]:
+    """The real app with a reply mailbox; its own job reads an empty mailbox of its own, so
+    only the test reads the test's mailbox."""
+    idle = msgspec.structs.replace(
+        reply_settings, reply_imap_username=f"tom-{uuid.uuid4().hex[:12]}@kongsbergregionen.no"
+    )
+    async with AsyncTestClient(app=create_app(idle)) as test_client:
+        yield test_client

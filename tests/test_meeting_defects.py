@@ -396,7 +396,7 @@ async def test_nynorsk_answer_page_letters_and_calendar_say_nn(organiser, smtp):
     anne_mail = next(m for m in messages if m["To"].startswith("anne"))
     assert event_of(calendar_of(anne_mail)[1])["SUMMARY"].params["LANGUAGE"] == "nb"
     text = anne_mail.get_body(("plain",)).get_content().replace("\r\n", "\n")
-    for heading in ("Saksliste:", "Dokumenter:", "Svar (uten"):
+    for heading in ("Saksliste:", "Dokumenter:", "Svar gjennom"):
         assert f"\n\n{heading}" in text, heading
     olav = next(i for i in meeting["invitations"] if i["email"].startswith("olav"))
     from medvirkning.meetings.letters import answer_token

@@ -95,7 +95,8 @@ async def test_an_invitation_reaches_every_member_as_a_calendar_request(organise
         assert event.decoded("DTSTART") == IN_A_WEEK
         attendees = event.get("ATTENDEE")
         assert sorted(str(a).removeprefix("mailto:") for a in attendees) == sorted(emails)
-        assert all(a.params["RSVP"] == "TRUE" for a in attendees)
+        # No reply mailbox: nobody would read the calendar's answers, so it asks for none.
+        assert all(a.params["RSVP"] == "FALSE" for a in attendees)
         assert "mailto:" in str(event["ORGANIZER"])
         attachments = [p.get_filename() for p in message.iter_attachments()]
         assert attachments == ["invitasjon.ics"]
@@ -379,7 +380,7 @@ async def test_thunderbirds_parser_reads_the_mailed_invitation_at_the_right_utc_
     [event] = parsed["events"]
     assert event["uid"] == meeting["uid"]
     assert event["start_utc"] == f"{year}-{month:02d}-14T{utc_hour:02d}:00:00Z"
-    assert {a["rsvp"] for a in event["attendees"]} == {"TRUE"}
+    assert {a["rsvp"] for a in event["attendees"]} == {"FALSE"}  # no reply mailbox
     assert len(event["attendees"]) == 3
 
 

@@ -56,6 +56,8 @@ class CalendarEvent:
     exdates: Sequence[datetime] = ()  # occurrences of the series that are cancelled
     stamp: datetime | None = None  # DTSTAMP; default now (UTC)
     language: str = "nb"  # "nb" or "nn"
+    # RSVP=TRUE only when someone reads the calendars' answers (a reply mailbox).
+    rsvp: bool = True
 
 
 def calendar_bytes(method: str, events: Sequence[CalendarEvent], name: str = "") -> bytes:
@@ -142,8 +144,7 @@ def _vevent(method: str, event: CalendarEvent) -> Event:
         vevent.add("status", event.status)
     vevent.add("transp", "OPAQUE")
     vevent.add("organizer", _address(event.organizer_email, {"CN": event.organizer_name}))
-    # Only a REQUEST asks for answers; a cancellation or a feed must not.
-    rsvp = "TRUE" if method == "REQUEST" else "FALSE"
+    rsvp = _rsvp(method, event)
     for attendee in event.attendees:
         vevent.add("attendee", _address(attendee.email, _attendee_parameters(attendee, rsvp)))
     return vevent
@@ -156,7 +157,7 @@ def calendars_for_each(
     and each ATTENDEE line spliced in, since writing 2,000 calendars whole takes seconds."""
     template = calendar_bytes(method, [replace(event, attendees=[])])
     head, tail = template.rsplit(b"END:VEVENT", 1)
-    rsvp = "TRUE" if method == "REQUEST" else "FALSE"
+    rsvp = _rsvp(method, event)
     files = []
     for attendee in attendees:
         probe = Event()
@@ -164,6 +165,11 @@ def calendars_for_each(
         line = probe.to_ical().split(b"\r\n", 1)[1].split(b"END:VEVENT")[0]
         files.append(head + line + b"END:VEVENT" + tail)
     return files
+
+
+def _rsvp(method: str, event: CalendarEvent) -> str:
+    # Only a REQUEST asks for answers; a cancellation or a feed must not.
+    return "TRUE" if method == "REQUEST" and event.rsvp else "FALSE"
 
 
 def _attendee_parameters(attendee: Attendee, rsvp: str) -> dict[str, str]:

@@ -81,7 +81,7 @@ def calendar_event(
         summary=meeting.title,
         start=start,
         end=start + (meeting.ends_at - meeting.starts_at),
-        organizer_email=settings.organizer_email,
+        organizer_email=settings.organizer_address,
         organizer_name=settings.organizer_name,
         attendees=[Attendee(i.person.email, i.person.name, PARTSTAT[i.answer]) for i in attendees],
         description=_description(meeting),
@@ -89,6 +89,7 @@ def calendar_event(
         url=url,
         status="CANCELLED" if meeting.cancelled_at else "CONFIRMED",
         language=language,
+        rsvp=settings.has_reply_mailbox,
     )
 
 
@@ -223,6 +224,8 @@ def _letter(
             "answers": {a.value: f"{base}?svar={a.value}" for a in Answer if a != Answer.NO_ANSWER},
             "meeting_url": f"{settings.public_base_url}/moter",
             "previous": previous,
+            # Without a reply mailbox nobody reads the calendar's own answer buttons.
+            "calendar_answers": settings.has_reply_mailbox,
         },
         # Outlook reads the text/calendar part, whose method must match the file's METHOD.
         calendar=ics if method else None,
