@@ -203,7 +203,7 @@ async def both_widths_pass(page, where: str) -> None:
 
 
 async def test_a_year_of_reference_group_meetings_through_the_pages(
-    signed_in, browser, live_server, client
+    signed_in, browser, live_server, client, imap_mailbox, reply_settings
 ):
     from datetime import datetime, timedelta
 
@@ -283,6 +283,20 @@ async def test_a_year_of_reference_group_meetings_through_the_pages(
     assert "Kommer: 1" in await page.locator("main").inner_text()
     await page.goto(second_url)
     assert "Kommer: 1" in await page.locator("main").inner_text()  # the series' answer
+
+    # Another answers with the calendar's own button; the service reads the reply mailbox.
+    from medvirkning.meetings.replies import poll_replies
+    from medvirkning.transaction import connected
+    from tests.test_replies import calendar_reply
+
+    other = next(i for i in meeting["invitations"] if i["email"] != newcomer_email)
+    await imap_mailbox.append(calendar_reply("outlook", other, meeting, "DECLINED"))
+    async with connected(reply_settings.database_url) as database:
+        await poll_replies(database, reply_settings)
+    await page.goto(first_url)
+    main = await page.locator("main").inner_text()
+    assert "Kommer: 1" in main
+    assert "Kommer ikke: 1" in main
     await page.goto(f"{live_server}/admin/meetings")
     await both_widths_pass(page, "meetings list")
     assert "Serie: dette og" in await page.locator("main").inner_text()
