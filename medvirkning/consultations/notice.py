@@ -39,7 +39,7 @@ def is_working_day(day: date) -> bool:
 
 @cache
 def _public_holidays(year: int) -> frozenset[date]:
-    # Weekends are counted apart; include_sundays=False keeps the calendar to named holidays.
+    # Weekends are counted apart; older releases listed every Sunday unless told not to.
     return frozenset(holidays.Norway(years=year, include_sundays=False))
 
 
