@@ -7,7 +7,7 @@ from msgspec import UNSET, UnsetType
 
 from medvirkning.choices import WrittenForm
 from medvirkning.people.models import GroupKind, MembershipRole
-from medvirkning.schema import Email, Id, LongText, Name, Ref, ShortText, Struct
+from medvirkning.schema import Email, Id, LongText, Name, Ref, ShortText, Struct, Version
 
 
 class PersonCreate(Struct):
@@ -28,6 +28,7 @@ class PersonUpdate(Struct):
     title: ShortText | UnsetType = UNSET
     union_id: Id | UnsetType | None = UNSET
     language_form: WrittenForm | UnsetType = UNSET
+    version: Version | UnsetType = UNSET
 
 
 class PersonRead(msgspec.Struct, frozen=True):
@@ -40,6 +41,7 @@ class PersonRead(msgspec.Struct, frozen=True):
     union: Ref | None
     language_form: WrittenForm
     active: bool
+    version: str
 
 
 class GroupCreate(Struct):
@@ -56,6 +58,7 @@ class GroupUpdate(Struct):
     municipality_id: Id | UnsetType | None = UNSET
     phase_id: Id | UnsetType | None = UNSET
     purpose: LongText | UnsetType = UNSET
+    version: Version | UnsetType = UNSET
 
 
 class GroupRead(msgspec.Struct, frozen=True):
@@ -66,6 +69,7 @@ class GroupRead(msgspec.Struct, frozen=True):
     phase: Ref | None
     purpose: str
     active: bool
+    version: str
 
 
 class MembershipCreate(Struct):
@@ -80,6 +84,7 @@ class MembershipUpdate(Struct):
     role: MembershipRole | UnsetType = UNSET
     starts_on: date | UnsetType = UNSET
     ends_on: date | UnsetType | None = UNSET
+    version: Version | UnsetType = UNSET
 
 
 class MembershipRead(msgspec.Struct, frozen=True):
@@ -89,3 +94,4 @@ class MembershipRead(msgspec.Struct, frozen=True):
     role: MembershipRole
     starts_on: date
     ends_on: date | None
+    version: str
