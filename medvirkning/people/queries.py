@@ -101,3 +101,22 @@ async def person_labels(db: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
         return {}
     rows = await db.scalars(select(Person).where(Person.id.in_(ids)))
     return {p.id: _person_label(p, False) for p in rows.unique()}
+
+
+async def people_by_id(
+    db: AsyncSession, person_ids: Sequence[int], field: str
+) -> tuple[list[Person], list[FieldError]]:
+    """Active people by id (in one query), and an error naming each that is gone."""
+    found = (
+        {p.id: p for p in await db.scalars(select(Person).where(Person.id.in_(person_ids)))}
+        if person_ids
+        else {}
+    )
+    people, errors = [], []
+    for index, person_id in enumerate(person_ids):
+        person = found.get(person_id)
+        if person is None or not person.active:
+            errors.append(FieldError(f"{field}[{index}]", "Velg en person som finnes."))
+        else:
+            people.append(person)
+    return people, errors

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -95,3 +96,21 @@ class MembershipRead(msgspec.Struct, frozen=True):
     starts_on: date
     ends_on: date | None
     version: str
+
+
+# At most this many people in one request (a group, not the whole region).
+MANY = 5000
+
+
+class MembersCreate(Struct):
+    """Many people into one group at once: picked by id, pasted by address, or both."""
+
+    person_ids: Annotated[list[Id], msgspec.Meta(max_length=MANY)] = []
+    emails: Annotated[list[Email], msgspec.Meta(max_length=MANY)] = []
+    role: MembershipRole = MembershipRole.MEMBER
+    starts_on: date | None = None  # today in Europe/Oslo when left out
+
+
+class MembersAdded(msgspec.Struct, frozen=True):
+    added: list[MembershipRead]
+    already_members: list[Ref]  # members of the group on that date already: not added again
