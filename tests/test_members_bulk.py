@@ -196,3 +196,12 @@ async def test_with_50000_people_the_person_forms_stay_small_and_search_finds_on
     assert saved.status_code == 303
     shown = await client.get(saved.headers["location"])
     assert "Synnøve 0 (Rollag)" in shown.text
+
+
+async def test_the_new_membership_form_says_nytt_medlemskap(client):
+    form = await client.get("/admin/memberships/new")
+    assert '<h1 class="ds-heading" data-size="lg">Nytt medlemskap</h1>' in form.text
+    assert "Ny medlemskap" not in form.text
+    listing = await client.get("/admin/memberships")
+    assert ">Nytt medlemskap</a>" in listing.text
+    assert ">Ny person</a>" in (await client.get("/admin/people")).text
