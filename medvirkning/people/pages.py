@@ -35,6 +35,7 @@ from medvirkning.web import attempt
 
 _EMAIL = re.compile(EMAIL)
 _ROLES = {role.value for role in MembershipRole}
+SHOWN = 50
 
 
 def _all(value: Any) -> list[str]:
@@ -55,10 +56,14 @@ def _state(form: Any) -> dict[str, Any]:
     return {
         "q": _one(form.get("q")),
         "person_ids": list(dict.fromkeys(i for i in _all(ticked) if i.isdigit())),
-        "emails": str(form.get("emails") or "") if not isinstance(form.get("emails"), list) else "",
+        "emails": (_all(form.get("emails")) or [""])[-1],
         "role": _one(form.get("role")) or MembershipRole.MEMBER.value,
         "starts_on": _one(form.get("starts_on")) or datetime.now(OSLO).date().isoformat(),
     }
+
+
+def _number(text: str) -> int:
+    return int(text) if text.isdigit() else 0
 
 
 def _parse_date(text: str) -> date | None:
@@ -168,12 +173,13 @@ async def members_page(
     params = request.query_params
     notice = None
     if "lagt_til" in params:
-        already = [int(i) for i in params.get("allerede", "").split(",") if i.isdigit()]
+        already = [int(i) for i in params.get("allerede", "").split(",") if i.isdigit()][:SHOWN]
         names = await person_labels(db, already)
         notice = {
-            "added": int(params["lagt_til"]) if params["lagt_til"].isdigit() else 0,
+            "added": _number(params["lagt_til"]),
             "from": date_no(_parse_date(params.get("fra", ""))),
             "already": [names[i] for i in already if i in names],
+            "already_count": _number(params.get("allerede_antall", "")),
         }
     state = _state(params) if "lagt_til" not in params else _state({})
     return await _page(db, group_id, state, notice=notice)
@@ -195,18 +201,20 @@ async def add_members_page(
     refused = await attempt(db, save)
     if refused is None and not form_errors:
         result = done[0]
-        already = ",".join(str(p.id) for p in result.already_members)
+        # The address names at most SHOWN of those already members, and counts them all.
+        already = ",".join(str(p.id) for p in result.already_members[:SHOWN])
         starts_on = result.added[0].starts_on if result.added else payload.starts_on
         return Redirect(
             f"/admin/groups/{group_id}/members?lagt_til={len(result.added)}"
-            f"&allerede={already}&fra={starts_on.isoformat() if starts_on else ''}",
+            f"&allerede={already}&allerede_antall={len(result.already_members)}"
+            f"&fra={starts_on.isoformat() if starts_on else ''}",
             status_code=303,
         )
+    if refused is not None and not refused.errors:
+        raise refused  # not a field's fault (the group is gone): the error page says so
     if refused is None:
         await db.rollback()  # the form itself was wrong: write none of it
     errors = form_errors + _by_line(refused.errors if refused else [], lines)
-    if refused is not None and not refused.errors:
-        raise refused
     return await _page(db, group_id, state, InvalidInput(errors=errors))
 
 
