@@ -249,9 +249,12 @@ class StaleEdit(AppError):
         return StaleEditRead(self.code, self.message, self.errors, current=self.current)
 
 
-async def claim_version(db: AsyncSession, row: Any, seen: str, label: str) -> None:
+async def claim_version(
+    db: AsyncSession, row: Any, seen: str, label: Callable[[Any], str] = str
+) -> None:
     """Compare-and-set on `updated_at`: move `row` (any Timestamped model) to a new version
-    if it is still at the version `seen`, else refresh it and raise StaleEdit.
+    if it is still at the version `seen`, else refresh it to the other person's version and
+    raise StaleEdit naming it by `label(row)`.
 
     The UPDATE holds the row until the transaction ends, so two saves of one version can
     never both pass."""
@@ -270,7 +273,7 @@ async def claim_version(db: AsyncSession, row: Any, seen: str, label: str) -> No
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         await db.refresh(row)
-        raise StaleEdit(label)
+        raise StaleEdit(label(row))
 
 
 async def update_record(
@@ -282,7 +285,7 @@ async def update_record(
     seen = changes.pop("version", None)
     if seen is not None:
         try:
-            await claim_version(db, row, seen, register.label(row))
+            await claim_version(db, row, seen, register.label)
         except StaleEdit as stale:
             stale.current = to_read(register, row)
             raise
