@@ -37,6 +37,8 @@ from medvirkning.meetings.record_pages import record_pages
 from medvirkning.meetings.reminders import send_due_reminders
 from medvirkning.meetings.replies import poll_replies
 from medvirkning.pages import accessibility_statement, home
+from medvirkning.people.controllers import add_members_api
+from medvirkning.people.pages import group_member_pages
 from medvirkning.people.registers import GROUPS, MEMBERSHIPS, PEOPLE
 from medvirkning.plan.registers import MILESTONES, PHASES, RISK_FACTORS
 from medvirkning.region.registers import MUNICIPALITIES, ORGANISATIONS
@@ -111,6 +113,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             meeting_pages,
             member_pages,
             record_pages,
+            add_members_api,
+            group_member_pages,
             create_static_files_router(path="/static", directories=[STATIC], opt=OPEN),
             *(api_router(register) for register in REGISTERS),
             *(page_router(register) for register in REGISTERS),

@@ -60,6 +60,11 @@ class Timestamped:
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
+    @property
+    def version(self) -> str:
+        """What an edit form carries to detect a stale save (see register.claim_version)."""
+        return self.updated_at.isoformat()
+
 
 # The request's session, as handlers ask for it: `db: Db`.
 Db: TypeAlias = NamedDependency[AsyncSession]

@@ -9,17 +9,26 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
-from sqlalchemy import ColumnElement, Select, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from medvirkning.auth.access import ADMIN, ADMIN_AND_STEERING, Principal
-from medvirkning.db import Base
-from medvirkning.errors import Conflict, FieldError, InvalidInput, NotFound
+from medvirkning.db import Base, utcnow
+from medvirkning.errors import (
+    AppError,
+    BadRequest,
+    Conflict,
+    ErrorRead,
+    FieldError,
+    InvalidInput,
+    NotFound,
+)
 
 Values = dict[str, Any]
 # A rule sees the values the record would have after the change, and the record before it.
@@ -51,16 +60,31 @@ class Column:
     value: Callable[[Any], Any]
 
 
+# Up to `limit` active records matching a search, as (id, label), and how many matched.
+Search = Callable[[AsyncSession, str, int], Awaitable[tuple[list[tuple[str, str]], int]]]
+
+
+@dataclass(frozen=True)
+class Picker:
+    """Search-then-pick for a field whose choices are too many to list (50,000 people)."""
+
+    search: Search
+    labels: Callable[[AsyncSession, Sequence[int]], Awaitable[dict[int, str]]]
+    prompt: str = "Søk etter navn eller e-postadresse"
+    limit: int = 50
+
+
 @dataclass(frozen=True)
 class FormField:
     """A field of the register's form page; `name` is the Struct field it fills."""
 
     name: str
     label: str
-    kind: str = "text"  # text, textarea, email, number, date, select
+    kind: str = "text"  # text, textarea, email, number, date, select, pick
     hint: str = ""
     options: Options | None = None
     autocomplete: str = ""
+    pick: Picker | None = None  # for kind "pick"
 
 
 @dataclass(frozen=True)
@@ -85,6 +109,12 @@ class Register:
     read_access: dict[str, Any] = field(default_factory=lambda: ADMIN_AND_STEERING)
     write_access: dict[str, Any] = field(default_factory=lambda: ADMIN)
     readable_by: Scope = everything
+    # The heading of the form for a new record, where "Ny {singular}" is wrong ("Nytt …").
+    new_label: str = ""
+
+    @property
+    def new_title(self) -> str:
+        return self.new_label or f"Ny {self.singular}"
 
 
 class ListQuery(msgspec.Struct, frozen=True, kw_only=True):
@@ -198,11 +228,67 @@ async def create_record(db: AsyncSession, register: Register, data: msgspec.Stru
     return await _reloaded(db, register, row)
 
 
+class StaleEditRead(ErrorRead, frozen=True):
+    current: Any = None  # the record as the other person saved it
+
+
+class StaleEdit(AppError):
+    """The record changed after the user read it: their save would overwrite that change."""
+
+    code = "stale_edit"
+    status_code = 409
+
+    def __init__(self, label: str, current: Any = None) -> None:
+        super().__init__(
+            f"Noen andre har endret {label} mens du redigerte. "
+            "Se endringene deres nedenfor, og lagre på nytt."
+        )
+        self.current = current
+
+    def to_read(self) -> StaleEditRead:
+        return StaleEditRead(self.code, self.message, self.errors, current=self.current)
+
+
+async def claim_version(
+    db: AsyncSession, row: Any, seen: str, label: Callable[[Any], str] = str
+) -> None:
+    """Compare-and-set on `updated_at`: move `row` (any Timestamped model) to a new version
+    if it is still at the version `seen`, else refresh it to the other person's version and
+    raise StaleEdit naming it by `label(row)`.
+
+    The UPDATE holds the row until the transaction ends, so two saves of one version can
+    never both pass."""
+    try:
+        seen_at = datetime.fromisoformat(seen)
+    except ValueError:
+        raise BadRequest.for_field("version", "Versjonen er ugyldig. Last siden på nytt.") from None
+    if seen_at.tzinfo is None:
+        raise BadRequest.for_field("version", "Versjonen er ugyldig. Last siden på nytt.")
+    model = type(row)
+    claimed = await db.execute(
+        update(model)
+        .where(model.id == row.id, model.updated_at == seen_at)
+        .values(updated_at=max(utcnow(), seen_at + timedelta(microseconds=1)))
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        await db.refresh(row)
+        raise StaleEdit(label(row))
+
+
 async def update_record(
     db: AsyncSession, register: Register, record_id: int, data: msgspec.Struct
 ) -> Any:
+    """Change a record; with a `version` the change is refused if someone saved after it."""
     row = await get_record(db, register, record_id)
     changes = _values(data)
+    seen = changes.pop("version", None)
+    if seen is not None:
+        try:
+            await claim_version(db, row, seen, register.label)
+        except StaleEdit as stale:
+            stale.current = to_read(register, row)
+            raise
     after = {name: getattr(row, name) for name in register.create.__struct_fields__} | changes
     await _check(db, register, after, row)
     for name, value in changes.items():

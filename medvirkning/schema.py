@@ -34,6 +34,10 @@ LongText = Annotated[str, msgspec.Meta(max_length=10_000)]
 RequiredText = Annotated[str, msgspec.Meta(min_length=1, max_length=10_000, pattern=NOT_BLANK)]
 Email = Annotated[str, msgspec.Meta(max_length=254, pattern=EMAIL, description="E-postadresse")]
 Id = Annotated[int, msgspec.Meta(ge=1)]
+# The `version` a record was read at; an edit that gives it is refused if the record changed.
+Version = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=64, description="Versjonen du leste")
+]
 
 
 class Ref(msgspec.Struct, frozen=True):

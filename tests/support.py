@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -110,3 +111,11 @@ async def post_form(client: Any, url: str, data: dict[str, Any], **kwargs: Any) 
     return await client.post(
         url, data={**data, "_csrf_token": client.cookies["csrftoken"]}, **kwargs
     )
+
+
+async def edit_version(client: Any, url: str) -> str:
+    """The version an edit page carries in its form (sent back to detect a stale save)."""
+    page = await client.get(url)
+    match = re.search(r'<input type="hidden" name="version" value="([^"]+)">', page.text)
+    assert match, "the edit form carries no version"
+    return match.group(1)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from medvirkning.audit import AuditEvent
 from medvirkning.cli import main
-from tests.support import database, find_id, post_form
+from tests.support import database, edit_version, find_id, post_form
 
 ADMIN_LABEL = "Test prosjektleder <prosjektleder@kongsbergregionen.no>"
 
@@ -57,10 +57,11 @@ async def test_create_update_deactivate_reactivate_are_logged_with_who_and_what(
 
 async def test_changes_through_pages_are_logged_too(client):
     tinn = await find_id(client, "municipalities", q="Tinn")
+    version = await edit_version(client, f"/admin/municipalities/{tinn}")
     await post_form(
         client,
         f"/admin/municipalities/{tinn}",
-        {"number": "4026", "name": "Tinn", "language_form": "nynorsk"},
+        {"number": "4026", "name": "Tinn", "language_form": "nynorsk", "version": version},
     )
     [seeded, logged] = reversed(await events(client, entity="municipality", entity_id=tinn))
     assert (seeded["action"], seeded["actor_label"]) == ("create", "system")

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.support import find_id, post_form, total
+from tests.support import edit_version, find_id, post_form, total
 
 
 def field_error(html: str, field: str) -> str:
@@ -131,10 +131,11 @@ async def test_a_duplicate_in_a_form_is_409_with_the_field_marked(client):
 
 async def test_editing_through_the_form_and_a_bad_edit_changes_nothing(client):
     tinn = await find_id(client, "municipalities", q="Tinn")
+    version = await edit_version(client, f"/admin/municipalities/{tinn}")
     bad = await post_form(
         client,
         f"/admin/municipalities/{tinn}",
-        {"number": "12", "name": "Tinn", "language_form": "neutral"},
+        {"number": "12", "name": "Tinn", "language_form": "neutral", "version": version},
     )
     assert bad.status_code == 422
     assert "fire sifre" in field_error(bad.text, "number")
@@ -143,7 +144,7 @@ async def test_editing_through_the_form_and_a_bad_edit_changes_nothing(client):
     good = await post_form(
         client,
         f"/admin/municipalities/{tinn}",
-        {"number": "4026", "name": "Tinn", "language_form": "nynorsk"},
+        {"number": "4026", "name": "Tinn", "language_form": "nynorsk", "version": version},
         follow_redirects=False,
     )
     assert good.status_code == 303

@@ -13,11 +13,11 @@ from medvirkning.auth.access import ADMIN
 from medvirkning.auth.models import Role, RoleGrant
 from medvirkning.errors import FieldError
 from medvirkning.people.models import Person
-from medvirkning.people.registers import person_options
+from medvirkning.people.registers import PERSON_PICKER
 from medvirkning.region.models import Municipality, Organisation
 from medvirkning.region.registers import UNIONS, municipality_options, union_options
 from medvirkning.register import Column, FormField, Register, Values, must_exist
-from medvirkning.schema import Id, Ref, Struct
+from medvirkning.schema import Id, Ref, Struct, Version
 
 
 class RoleGrantCreate(Struct):
@@ -30,6 +30,7 @@ class RoleGrantCreate(Struct):
 class RoleGrantUpdate(Struct):
     union_id: Id | UnsetType | None = UNSET
     municipality_id: Id | UnsetType | None = UNSET
+    version: Version | UnsetType = UNSET
 
 
 class RoleGrantRead(msgspec.Struct, frozen=True):
@@ -39,6 +40,7 @@ class RoleGrantRead(msgspec.Struct, frozen=True):
     union: Ref | None
     municipality: Ref | None
     active: bool
+    version: str
 
 
 async def _grant_rules(db: AsyncSession, values: Values, before: Any) -> list[FieldError]:
@@ -96,7 +98,7 @@ ROLE_GRANTS = Register(
         Column("Omfang", _scope),
     ),
     fields=(
-        FormField("person_id", "Person", kind="select", options=person_options),
+        FormField("person_id", "Person", kind="pick", pick=PERSON_PICKER),
         FormField("role", "Rolle", kind="select"),
         FormField(
             "union_id",

@@ -80,3 +80,51 @@ async def members_on(db: AsyncSession, group_ids: Sequence[int], on: date) -> li
         .order_by(Person.name)
     )
     return list(rows.unique())
+
+
+def _person_label(person: Person, with_email: bool) -> str:
+    where = (person.municipality or person.organisation).name  # type: ignore[union-attr]
+    return f"{person.name} ({where}, {person.email})" if with_email else f"{person.name} ({where})"
+
+
+async def search_people(db: AsyncSession, q: str, limit: int) -> tuple[list[tuple[str, str]], int]:
+    """Active people whose name or address contains the words, by name: the first `limit`
+    as (id, label) and how many matched (for a picker: never a list of every person)."""
+    text = q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    match = (Person.name.ilike(f"%{text}%", escape="\\")) | (
+        Person.email.ilike(f"%{text}%", escape="\\")
+    )
+    where = (Person.active.is_(True), match)
+    total = await db.scalar(select(func.count()).select_from(Person).where(*where)) or 0
+    rows = await db.scalars(
+        select(Person).where(*where).order_by(Person.name, Person.id).limit(limit)
+    )
+    return [(str(p.id), _person_label(p, True)) for p in rows.unique()], total
+
+
+async def person_labels(db: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
+    """Name and affiliation of the people by id (what a picker shows for the chosen ones);
+    no address, since steering reads these pages too."""
+    if not ids:
+        return {}
+    rows = await db.scalars(select(Person).where(Person.id.in_(ids)))
+    return {p.id: _person_label(p, False) for p in rows.unique()}
+
+
+async def people_by_id(
+    db: AsyncSession, person_ids: Sequence[int], field: str
+) -> tuple[list[Person], list[FieldError]]:
+    """Active people by id (in one query), and an error naming each that is gone."""
+    found = (
+        {p.id: p for p in await db.scalars(select(Person).where(Person.id.in_(person_ids)))}
+        if person_ids
+        else {}
+    )
+    people, errors = [], []
+    for index, person_id in enumerate(person_ids):
+        person = found.get(person_id)
+        if person is None or not person.active:
+            errors.append(FieldError(f"{field}[{index}]", "Velg en person som finnes."))
+        else:
+            people.append(person)
+    return people, errors

@@ -11,6 +11,7 @@ from medvirkning.auth.access import ADMIN
 from medvirkning.errors import FieldError
 from medvirkning.formats import date_no
 from medvirkning.people.models import Group, Membership, Person
+from medvirkning.people.queries import person_labels, search_people
 from medvirkning.people.schemas import (
     GroupCreate,
     GroupRead,
@@ -31,21 +32,23 @@ from medvirkning.region.registers import (
     organisation_options,
     union_options,
 )
-from medvirkning.register import Column, FormField, Register, Unique, Values, must_exist, options
+from medvirkning.register import (
+    Column,
+    FormField,
+    Picker,
+    Register,
+    Unique,
+    Values,
+    must_exist,
+    options,
+)
+
+# People are too many to list in a form (50,000): search, then pick.
+PERSON_PICKER = Picker(search=search_people, labels=person_labels)
 
 
 async def group_options(db: AsyncSession) -> list[tuple[str, str]]:
     return await options(db, Group, lambda g: g.name, order_by=Group.name)
-
-
-async def person_options(db: AsyncSession) -> list[tuple[str, str]]:
-    # Names and where they work, not e-mail addresses: steering reads these pages too.
-    return await options(
-        db,
-        Person,
-        lambda p: f"{p.name} ({(p.municipality or p.organisation).name})",
-        order_by=Person.name,
-    )
 
 
 async def _person_affiliation(db: AsyncSession, values: Values, before: Any) -> list[FieldError]:
@@ -211,7 +214,7 @@ MEMBERSHIPS = Register(
     ),
     fields=(
         FormField("group_id", "Gruppe", kind="select", options=group_options),
-        FormField("person_id", "Person", kind="select", options=person_options),
+        FormField("person_id", "Person", kind="pick", pick=PERSON_PICKER),
         FormField("role", "Rolle", kind="select"),
         FormField("starts_on", "Fra dato", kind="date"),
         FormField("ends_on", "Til dato", kind="date", hint="La stå tom når medlemskapet varer."),
@@ -220,4 +223,5 @@ MEMBERSHIPS = Register(
     filters={"group_id": Membership.group_id, "person_id": Membership.person_id},
     deactivatable=False,
     label=lambda m: f"{m.person.name} i {m.group.name}",
+    new_label="Nytt medlemskap",
 )

@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
 from medvirkning.choices import WrittenForm
 from medvirkning.people.models import GroupKind, MembershipRole
-from medvirkning.schema import Email, Id, LongText, Name, Ref, ShortText, Struct
+from medvirkning.schema import Email, Id, LongText, Name, Ref, ShortText, Struct, Version
 
 
 class PersonCreate(Struct):
@@ -28,6 +29,7 @@ class PersonUpdate(Struct):
     title: ShortText | UnsetType = UNSET
     union_id: Id | UnsetType | None = UNSET
     language_form: WrittenForm | UnsetType = UNSET
+    version: Version | UnsetType = UNSET
 
 
 class PersonRead(msgspec.Struct, frozen=True):
@@ -40,6 +42,7 @@ class PersonRead(msgspec.Struct, frozen=True):
     union: Ref | None
     language_form: WrittenForm
     active: bool
+    version: str
 
 
 class GroupCreate(Struct):
@@ -56,6 +59,7 @@ class GroupUpdate(Struct):
     municipality_id: Id | UnsetType | None = UNSET
     phase_id: Id | UnsetType | None = UNSET
     purpose: LongText | UnsetType = UNSET
+    version: Version | UnsetType = UNSET
 
 
 class GroupRead(msgspec.Struct, frozen=True):
@@ -66,6 +70,7 @@ class GroupRead(msgspec.Struct, frozen=True):
     phase: Ref | None
     purpose: str
     active: bool
+    version: str
 
 
 class MembershipCreate(Struct):
@@ -80,6 +85,7 @@ class MembershipUpdate(Struct):
     role: MembershipRole | UnsetType = UNSET
     starts_on: date | UnsetType = UNSET
     ends_on: date | UnsetType | None = UNSET
+    version: Version | UnsetType = UNSET
 
 
 class MembershipRead(msgspec.Struct, frozen=True):
@@ -89,3 +95,22 @@ class MembershipRead(msgspec.Struct, frozen=True):
     role: MembershipRole
     starts_on: date
     ends_on: date | None
+    version: str
+
+
+# At most this many people in one request (a group, not the whole region).
+MANY = 5000
+
+
+class MembersCreate(Struct):
+    """Many people into one group at once: picked by id, pasted by address, or both."""
+
+    person_ids: Annotated[list[Id], msgspec.Meta(max_length=MANY)] = []
+    emails: Annotated[list[Email], msgspec.Meta(max_length=MANY)] = []
+    role: MembershipRole = MembershipRole.MEMBER
+    starts_on: date | None = None  # today in Europe/Oslo when left out
+
+
+class MembersAdded(msgspec.Struct, frozen=True):
+    added: list[MembershipRead]
+    already_members: list[Ref]  # members of the group on that date already: not added again

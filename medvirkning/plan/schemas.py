@@ -6,7 +6,7 @@ from typing import Annotated
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from medvirkning.schema import Id, LongName, LongText, Ref, RequiredText, Struct
+from medvirkning.schema import Id, LongName, LongText, Ref, RequiredText, Struct, Version
 
 Number = Annotated[int, msgspec.Meta(ge=1, le=99)]
 
@@ -25,6 +25,7 @@ class PhaseUpdate(Struct):
     starts_on: date | UnsetType = UNSET
     ends_on: date | UnsetType = UNSET
     goal: LongText | UnsetType = UNSET
+    version: Version | UnsetType = UNSET
 
 
 class PhaseRead(msgspec.Struct, frozen=True):
@@ -35,6 +36,7 @@ class PhaseRead(msgspec.Struct, frozen=True):
     starts_on: date
     ends_on: date
     active: bool
+    version: str
 
 
 class MilestoneCreate(Struct):
@@ -49,6 +51,7 @@ class MilestoneUpdate(Struct):
     name: LongName | UnsetType = UNSET
     due_on: date | UnsetType = UNSET
     description: LongText | UnsetType = UNSET
+    version: Version | UnsetType = UNSET
 
 
 class MilestoneRead(msgspec.Struct, frozen=True):
@@ -58,6 +61,7 @@ class MilestoneRead(msgspec.Struct, frozen=True):
     due_on: date
     description: str
     active: bool
+    version: str
 
 
 class RiskFactorCreate(Struct):
@@ -70,6 +74,7 @@ class RiskFactorUpdate(Struct):
     number: Number | UnsetType = UNSET
     risk: RequiredText | UnsetType = UNSET
     follow_up: RequiredText | UnsetType = UNSET
+    version: Version | UnsetType = UNSET
 
 
 class RiskFactorRead(msgspec.Struct, frozen=True):
@@ -78,3 +83,4 @@ class RiskFactorRead(msgspec.Struct, frozen=True):
     risk: str
     follow_up: str
     active: bool
+    version: str

@@ -7,7 +7,7 @@ from msgspec import UNSET, UnsetType
 
 from medvirkning.choices import LanguageForm
 from medvirkning.region.models import OrganisationKind
-from medvirkning.schema import MUNICIPALITY_NUMBER, Id, Name, Ref, Struct
+from medvirkning.schema import MUNICIPALITY_NUMBER, Id, Name, Ref, Struct, Version
 
 Number = Annotated[str, msgspec.Meta(pattern=MUNICIPALITY_NUMBER, description="Kommunenummer")]
 ShortName = Annotated[str, msgspec.Meta(max_length=40)]
@@ -23,6 +23,7 @@ class MunicipalityUpdate(Struct):
     number: Number | UnsetType = UNSET
     name: Name | UnsetType = UNSET
     language_form: LanguageForm | UnsetType = UNSET
+    version: Version | UnsetType = UNSET
 
 
 class MunicipalityRead(msgspec.Struct, frozen=True):
@@ -31,6 +32,7 @@ class MunicipalityRead(msgspec.Struct, frozen=True):
     name: str
     language_form: LanguageForm
     active: bool
+    version: str
 
 
 class OrganisationCreate(Struct):
@@ -45,6 +47,7 @@ class OrganisationUpdate(Struct):
     kind: OrganisationKind | UnsetType = UNSET
     short_name: ShortName | UnsetType = UNSET
     parent_id: Id | UnsetType | None = UNSET
+    version: Version | UnsetType = UNSET
 
 
 class OrganisationRead(msgspec.Struct, frozen=True):
@@ -54,3 +57,4 @@ class OrganisationRead(msgspec.Struct, frozen=True):
     kind: OrganisationKind
     parent: Ref | None
     active: bool
+    version: str
