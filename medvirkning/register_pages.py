@@ -182,13 +182,15 @@ def page_router(register: Register) -> Router:
     async def create(db: Db, data: URLEncodedBody[dict[str, Any]]) -> Template | Redirect:
         if _searching(data):
             return await form_page(db, None, data)
-        try:
+        created: list[Any] = []
+
+        async def create_it() -> None:
             payload = struct_from_form(register.create, data, names)
-            row = await service.create_record(db, register, payload)
-        except AppError as error:
-            await db.rollback()
+            created.append(await service.create_record(db, register, payload))
+
+        if error := await attempt(db, create_it):
             return await form_page(db, None, data, error)
-        return Redirect(f"/admin/{register.slug}/{row.id}?saved=1", status_code=303)
+        return Redirect(f"/admin/{register.slug}/{created[0].id}?saved=1", status_code=303)
 
     @get("/{record_id:int}", name=f"{register.slug}_edit", opt=register.read_access)
     async def edit_page(

@@ -80,6 +80,7 @@ async def test_a_meeting_with_documents_can_be_changed_in_the_api_and_the_pages(
             "place": "Hjartdal kommunehus",
             "agenda": "1. Velkommen",
             "documents": "Ny kravspesifikasjon | https://example.no/krav-2.pdf",
+            "version": changed.json()["version"],
         },
         follow_redirects=False,
     )
@@ -216,6 +217,7 @@ async def test_cancelling_asks_first_and_a_held_meeting_cannot_be_cancelled(clie
     assert api.json()["code"] == "meeting_held"
     # The record of a held meeting can still be corrected: the form sends the time it shows.
     start = past.astimezone(OSLO)
+    version = (await client.get(f"/api/meetings/{meeting['id']}")).json()["version"]
     corrected = await post_form(
         client,
         f"/admin/meetings/{meeting['id']}",
@@ -225,6 +227,7 @@ async def test_cancelling_asks_first_and_a_held_meeting_cannot_be_cancelled(clie
             "start": start.strftime("%H:%M"),
             "end": (start + timedelta(hours=1)).strftime("%H:%M"),
             "agenda": "1. Velkommen",
+            "version": version,
         },
         follow_redirects=False,
     )
@@ -428,3 +431,45 @@ async def test_feeds_have_one_charset_their_own_names_and_a_group_feed_renews_in
     )
     assert renewed.status_code == 303
     assert (await client.get(group_url.split("8000", 1)[1])).status_code == 404
+
+
+async def test_a_stale_edit_of_a_meeting_is_refused_and_shows_the_other_version(client):
+    group_id, _ = await reference_group(client)
+    meeting = (await client.post("/api/meetings", json=meeting_body(group_id))).json()
+    seen = meeting["version"]
+    first = await client.patch(
+        f"/api/meetings/{meeting['id']}", json={"place": "Rom A", "version": seen}
+    )
+    assert first.status_code == 200, first.text
+    second = await client.patch(
+        f"/api/meetings/{meeting['id']}", json={"place": "Rom B", "version": seen}
+    )
+    assert second.status_code == 409
+    assert second.json()["code"] == "stale_edit"
+    assert second.json()["current"]["place"] == "Rom A"
+    start = IN_A_WEEK.astimezone(OSLO)
+    form = {
+        "title": meeting["title"],
+        "date": start.date().isoformat(),
+        "start": "10:00",
+        "end": "11:30",
+        "place": "Rom C",
+        "version": seen,
+    }
+    page = await post_form(client, f"/admin/meetings/{meeting['id']}", form)
+    assert page.status_code == 409
+    assert "Noen andre har endret" in page.text
+    assert "Rom A" in page.text  # theirs, shown
+    assert 'value="Rom C"' in page.text  # what was typed, kept
+    newer = re.search(r'name="version" value="([^"]+)"', page.text).group(1)
+    assert newer != seen
+    again = await post_form(
+        client,
+        f"/admin/meetings/{meeting['id']}",
+        form | {"version": newer},
+        follow_redirects=False,
+    )
+    assert again.status_code == 303
+    assert (await client.get(f"/api/meetings/{meeting['id']}")).json()["place"] == "Rom C"
+    without = await post_form(client, f"/admin/meetings/{meeting['id']}", form | {"version": ""})
+    assert without.status_code == 400

@@ -136,6 +136,7 @@ async def test_changing_all_to_come_moves_this_and_every_later_meeting_in_one_le
             "end": "13:00",
             "place": "Nytt rom",
             "scope": "all",
+            "version": second["version"],
         },
         follow_redirects=False,
     )

@@ -32,6 +32,7 @@ from medvirkning.meetings.schemas import (
     PointRead,
 )
 from medvirkning.people.models import Group, Person
+from medvirkning.register import StaleEdit
 from medvirkning.schema import Ref
 from medvirkning.signing import is_signed
 
@@ -43,6 +44,7 @@ TAGS = ["Møter"]
 def meeting_read(meeting: Meeting) -> MeetingRead:
     return MeetingRead(
         id=meeting.id,
+        version=meeting.version,
         uid=meeting.uid,
         sequence=meeting.sequence,
         series_uid=meeting.series_uid,
@@ -101,7 +103,11 @@ async def read_meeting(db: Db, user: User, meeting_id: FromPath[int]) -> Meeting
 async def update_meeting(
     db: Db, settings: AppSettings, meeting_id: FromPath[int], data: JSONBody[MeetingUpdate]
 ) -> MeetingRead:
-    return meeting_read(await services.update_meeting(db, settings, meeting_id, data))
+    try:
+        return meeting_read(await services.update_meeting(db, settings, meeting_id, data))
+    except StaleEdit as stale:  # the answer shows the meeting as the other person saved it
+        stale.current = meeting_read(await queries.load_meeting(db, meeting_id))
+        raise
 
 
 @post(

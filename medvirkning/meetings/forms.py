@@ -7,7 +7,7 @@ import contextlib
 from datetime import date, datetime, time
 from typing import Any
 
-from medvirkning.errors import AppError, FieldError, InvalidInput
+from medvirkning.errors import AppError, BadRequest, FieldError, InvalidInput
 from medvirkning.formats import OSLO
 from medvirkning.meetings.schemas import MeetingCreate
 from medvirkning.web import struct_from_form
@@ -82,8 +82,13 @@ def meeting_from_form(data: dict[str, Any], target: type[Any]) -> Any:
         with contextlib.suppress(ValueError):
             until = _day(until).isoformat() if until else ""
         fields["repeat_until"] = until
-    elif data.get("scope") == "all":
-        fields["all_to_come"] = "true"
+    else:
+        # The page always sends the version it showed: a save over someone else's is refused.
+        fields["version"] = str(data.get("version", "")).strip()
+        if not fields["version"]:
+            raise BadRequest("Skjemaet er gammelt. Last siden på nytt, og lagre igjen.")
+        if data.get("scope") == "all":
+            fields["all_to_come"] = "true"
     try:
         payload = struct_from_form(target, fields, [n for n, v in fields.items() if v is not None])
     except InvalidInput as refused:

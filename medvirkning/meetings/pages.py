@@ -34,6 +34,7 @@ from medvirkning.meetings.schemas import (
 )
 from medvirkning.people.models import Group, GroupKind
 from medvirkning.plan.registers import milestone_options, phase_options
+from medvirkning.register import StaleEdit
 from medvirkning.web import attempt, struct_from_form
 
 # What the meeting page says after each action: the redirect names it by key.
@@ -54,11 +55,17 @@ async def _form(
     db: Db, meeting: Meeting | None, data: dict[str, Any], error: AppError | None = None
 ) -> Template:
     groups = await db.scalars(select(Group).where(Group.active.is_(True)).order_by(Group.name))
+    stale = isinstance(error, StaleEdit)
+    # After a stale save the form carries the other person's version, so saving again
+    # overwrites knowingly; after any other error, still the version the user first saw.
+    version = meeting.version if meeting and (stale or "version" not in data) else None
     return Template(
         "meetings/form.html",
         context={
             "meeting": meeting,
             "values": data,
+            "version": version or data.get("version", ""),
+            "theirs": _values_of(meeting) if meeting and stale else None,
             "ticked": set(listed(data.get("group_ids", []))),
             "error": error,
             "errors": {e.field.split("[")[0]: e.message for e in (error.errors if error else [])},

@@ -18,6 +18,7 @@ from medvirkning.schema import (
     Ref,
     RequiredText,
     Struct,
+    Version,
 )
 
 Place = Annotated[str, msgspec.Meta(max_length=300)]
@@ -64,6 +65,8 @@ class MeetingUpdate(Struct):
     documents: list[DocumentCreate] | UnsetType = UNSET
     # In a series: change this meeting only, or this and every later one.
     all_to_come: bool = False
+    # The version the change was made from: refused if someone saved the meeting since.
+    version: Version | UnsetType = UNSET
 
 
 class InviteesCreate(Struct):
@@ -112,6 +115,7 @@ class PointRead(msgspec.Struct, frozen=True):
 
 class MeetingRead(msgspec.Struct, frozen=True):
     id: int
+    version: str
     uid: str
     sequence: int
     series_uid: str | None

@@ -36,6 +36,7 @@ from medvirkning.meetings.schemas import (
 from medvirkning.people.models import Person
 from medvirkning.people.queries import active_groups, groups_of_kinds, members_on, people_by_email
 from medvirkning.plan.models import Milestone, Phase
+from medvirkning.register import claim_version
 from medvirkning.settings import Settings
 
 
@@ -214,6 +215,8 @@ async def update_meeting(
     _not_cancelled(meeting)
     changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
     all_to_come = changes.pop("all_to_come", False) and meeting.series_uid is not None
+    if (seen := changes.pop("version", None)) is not None:
+        await claim_version(db, meeting, seen, lambda m: m.title)
     for key in ("starts_at", "ends_at"):
         if key in changes:
             changes[key] = oslo(changes[key])
