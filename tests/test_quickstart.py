@@ -89,7 +89,9 @@ def stop(process: subprocess.Popen[str]) -> str:
 
 def counts(browser: httpx.Client) -> dict[str, int]:
     return {
-        slug: browser.get(f"/api/{slug}", params={"include_inactive": True}).json()["total"]
+        slug: browser.get(f"/api/{slug}", params={"include_inactive": True, "total": True}).json()[
+            "total"
+        ]
         for slug in ["municipalities", "organisations", "phases", "milestones", "risk-factors"]
     }
 
