@@ -113,7 +113,9 @@ def sign_in(base: str, mail_folder: Path, address: str) -> httpx.Client:
     browser = httpx.Client(base_url=base, timeout=10)
     browser.get("/logg-inn")
     asked = browser.post(
-        "/logg-inn", data={"email": address, "_csrf_token": browser.cookies["csrftoken"]}
+        "/logg-inn",
+        data={"email": address, "_csrf_token": browser.cookies["csrftoken"]},
+        follow_redirects=True,  # to the page that says the link is on its way
     )
     assert "Sjekk e-posten din" in asked.text
     link = sign_in_link(mail_folder)
