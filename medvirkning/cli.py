@@ -83,9 +83,22 @@ def migrate() -> None:
 
 @main.command()
 @click.option("--migrate/--no-migrate", "run_migrations", default=True, show_default=True)
-def run(run_migrations: bool) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Server processes (PostgreSQL only) [default: MEDVIRKNING_WORKERS, 1]",
+)
+def run(run_migrations: bool, workers: int | None) -> None:
     """Migrate, then serve on MEDVIRKNING_HOST:MEDVIRKNING_PORT."""
     settings = _settings()
+    workers = workers or settings.workers
+    if workers > 1 and settings.is_sqlite:
+        raise click.ClickException(
+            f"{workers} workers need PostgreSQL (MEDVIRKNING_DATABASE_URL=postgresql+asyncpg://…): "
+            "on SQLite every write waits for the one file lock, so more processes add waiting, "
+            "not speed. Run with --workers 1."
+        )
     if run_migrations:
         loaded = asyncio.run(_migrate(settings))
         click.echo(
@@ -98,8 +111,15 @@ def run(run_migrations: bool) -> None:
     click.echo(asyncio.run(_how_to_sign_in(settings)))
     from medvirkning.app import create_app
 
+    # With several processes each builds its own app (and outbox worker) from the same
+    # settings; they share the outbox and the rate limits through the database.
+    app = create_app(settings) if workers == 1 else "medvirkning.app:create_app"
     uvicorn.run(
-        create_app(settings),
+        app,
+        factory=workers > 1,
+        workers=workers,
+        loop="uvloop",  # uvicorn[standard]: several times the plain asyncio loop and h11
+        http="httptools",
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,

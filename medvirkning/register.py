@@ -123,6 +123,7 @@ class ListQuery(msgspec.Struct, frozen=True, kw_only=True):
     filters: dict[str, Any] = {}
     limit: int = 50
     offset: int = 0
+    total: bool = False  # count every match: a second query, so only when asked
 
 
 async def options(
@@ -156,9 +157,12 @@ def _filtered(register: Register, query: ListQuery, user: Principal) -> Select[A
 
 async def list_records(
     db: AsyncSession, register: Register, query: ListQuery, user: Principal
-) -> tuple[Sequence[Any], int]:
+) -> tuple[Sequence[Any], int | None]:
+    """A page of the records the user may read; the number of matches only when asked."""
     stmt = _filtered(register, query, user)
-    total = await db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    total = None
+    if query.total:
+        total = await db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = await db.scalars(
         stmt.order_by(*register.order_by).limit(query.limit).offset(query.offset)
     )

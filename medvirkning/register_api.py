@@ -24,6 +24,7 @@ def list_query_from(
     include_inactive: bool,
     limit: int,
     offset: int,
+    total: bool = False,
 ) -> ListQuery:
     """The common list parameters plus the register's own filters (`?group_id=3`)."""
     filters: dict[str, Any] = {}
@@ -37,7 +38,12 @@ def list_query_from(
             message = "Filteret har en ugyldig verdi."
             raise BadRequest(message, [FieldError(name, message)]) from exc
     return ListQuery(
-        q=q, include_inactive=include_inactive, filters=filters, limit=limit, offset=offset
+        q=q,
+        include_inactive=include_inactive,
+        filters=filters,
+        limit=limit,
+        offset=offset,
+        total=total,
     )
 
 
@@ -45,7 +51,7 @@ def api_router(register: Register) -> Router:
     create_type, update_type, read_type = register.create, register.update, register.read
     page_type = msgspec.defstruct(
         f"{read_type.__name__}Page",
-        [("items", list[read_type]), ("total", int), ("limit", int), ("offset", int)],  # type: ignore[valid-type]
+        [("items", list[read_type]), ("total", int | None), ("limit", int), ("offset", int)],  # type: ignore[valid-type]
         frozen=True,
     )
     slug = register.slug.replace("-", "_")
@@ -64,11 +70,14 @@ def api_router(register: Register) -> Router:
         include_inactive: FromQuery[bool] = False,
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 50,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        total: Annotated[
+            bool, QueryParameter(description="Tell antall treff (null ellers): én spørring til")
+        ] = False,
     ) -> page_type:  # type: ignore[valid-type]
-        query = list_query_from(register, request, q, include_inactive, limit, offset)
-        rows, total = await service.list_records(db, register, query, user)
+        query = list_query_from(register, request, q, include_inactive, limit, offset, total)
+        rows, count = await service.list_records(db, register, query, user)
         items = [service.to_read(register, row) for row in rows]
-        return page_type(items=items, total=total, limit=limit, offset=offset)
+        return page_type(items=items, total=count, limit=limit, offset=offset)
 
     @get(
         "/{record_id:int}",

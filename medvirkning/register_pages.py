@@ -150,9 +150,10 @@ def page_router(register: Register) -> Router:
     ) -> Template:
         page = max(page, 1)
         query = list_query_from(
-            register, request, q, include_inactive, PAGE_SIZE, (page - 1) * PAGE_SIZE
+            register, request, q, include_inactive, PAGE_SIZE, (page - 1) * PAGE_SIZE, total=True
         )
-        rows, total = await service.list_records(db, register, query, user)
+        rows, count = await service.list_records(db, register, query, user)
+        total = count or 0  # asked for: the page says "N treff"
         return Template(
             "register/list.html",
             context={

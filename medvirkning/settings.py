@@ -6,7 +6,7 @@ import contextlib
 import os
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -22,6 +22,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: Annotated[int, msgspec.Meta(ge=1)] = 1  # server processes (PostgreSQL for >1)
     base_url: str = ""
     secret_key: str = ""
     time_zone: str = "Europe/Oslo"

@@ -40,7 +40,9 @@ def assert_refused(response: Response, status: int, field: str) -> dict[str, Any
 
 
 async def total(client: Any, slug: str, **params: Any) -> int:
-    response = await client.get(f"/api/{slug}", params={"include_inactive": True, **params})
+    response = await client.get(
+        f"/api/{slug}", params={"include_inactive": True, "total": True, **params}
+    )
     assert response.status_code == 200, response.text
     return int(response.json()["total"])
 

@@ -8,6 +8,7 @@ import math
 
 from tests.bench.__main__ import bench_import, bench_list
 from tests.bench.invitations import bench_invitations
+from tests.bench.serving import bench_serving, load_client, trivial
 
 
 def assert_figures(figures: dict[str, float]) -> None:
@@ -28,3 +29,16 @@ async def test_the_people_list_benchmark_runs_signed_in_and_gives_its_ratio(tmp_
 async def test_the_invitation_benchmark_runs_and_gives_its_ratio(tmp_path, capsys):
     assert_figures(await bench_invitations(tmp_path, invitees=3))
     assert "invitations to 3" in capsys.readouterr().out
+
+
+async def test_the_serving_benchmark_runs_under_load_and_gives_its_ratios(
+    database_url, tmp_path, capsys
+):
+    client = load_client()
+    a = (await trivial(1, client, ("trivial",)))["trivial"].rps
+    figures = await bench_serving(tmp_path, database_url, a, seconds=1, people=20, client=client)
+    assert_figures(figures)
+    out = capsys.readouterr().out
+    for name in ["API token", "limit=100, session", "/admin/municipalities, session"]:
+        assert name in out, out
+    assert "SQL statements a request" in out

@@ -89,7 +89,9 @@ def stop(process: subprocess.Popen[str]) -> str:
 
 def counts(browser: httpx.Client) -> dict[str, int]:
     return {
-        slug: browser.get(f"/api/{slug}", params={"include_inactive": True}).json()["total"]
+        slug: browser.get(f"/api/{slug}", params={"include_inactive": True, "total": True}).json()[
+            "total"
+        ]
         for slug in ["municipalities", "organisations", "phases", "milestones", "risk-factors"]
     }
 
@@ -113,7 +115,7 @@ def sign_in(base: str, mail_folder: Path, address: str) -> httpx.Client:
     asked = browser.post(
         "/logg-inn",
         data={"email": address, "_csrf_token": browser.cookies["csrftoken"]},
-        follow_redirects=True,
+        follow_redirects=True,  # to the page that says the link is on its way
     )
     assert "Sjekk e-posten din" in asked.text
     link = sign_in_link(mail_folder)

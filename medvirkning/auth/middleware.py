@@ -8,6 +8,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from medvirkning.auth.services import session_principal, token_principal
+from medvirkning.dependencies import request_transaction
 from medvirkning.settings import Settings
 
 SESSION_COOKIE = "medvirkning_session"
@@ -40,16 +41,23 @@ class AuthenticationMiddleware(ASGIMiddleware):
         extended = False
         if cookie and _cross_site_write(connection, state.settings.public_base_url):
             cookie = None  # a write from another site's page does not get the user's session
-        if authorization.lower().startswith("bearer ") or cookie:
-            async with state.database.transaction() as db:
+        # The lookup runs in the request's one transaction, which the handler's `db` shares.
+        transaction = request_transaction(scope, state.database)
+        try:
+            if authorization.lower().startswith("bearer ") or cookie:
+                db = await transaction.begin()
                 if authorization.lower().startswith("bearer "):
                     principal = await token_principal(db, authorization[7:].strip())
                 elif cookie:
                     principal, extended = await session_principal(db, state.settings, cookie)
-        scope["user"] = principal
-        if extended and cookie:
-            send = _renewing(send, session_cookie(state.settings, cookie))
-        await next_app(scope, receive, send)
+            scope["user"] = principal
+            if extended and cookie:
+                send = _renewing(send, session_cookie(state.settings, cookie))
+            await next_app(scope, receive, send)
+        except BaseException as error:
+            await transaction.end(error)
+            raise
+        await transaction.end()  # no handler took it (a refusal, a page without `db`)
 
 
 def _renewing(send: Send, cookie: Cookie) -> Send:

@@ -6,6 +6,7 @@ as their SHA-256 hash.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -260,6 +261,7 @@ def _end_sessions_of_deactivated(session: Session, _context: Any) -> None:
         )
 
 
+@functools.cache  # built once: building the clause took longer than running its query
 def _creator_is_active_admin() -> Exists:
     return (
         select(RoleGrant.id)

@@ -22,8 +22,10 @@ from medvirkning.people.importer import import_people
 from medvirkning.people.models import Person
 from medvirkning.people.schemas import PersonRead
 from medvirkning.settings import load_settings
+from tests.__main__ import throwaway_postgres
 from tests.bench.databases import fresh_database
 from tests.bench.invitations import bench_invitations
+from tests.bench.serving import bench_all
 from tests.support import sign_in_as
 
 PEOPLE = 5_000
@@ -161,7 +163,7 @@ async def bench_list(folder: Path, people: int = 1_000, rounds: int = 200) -> di
     return {"ours_s": mine / rounds, "baseline_s": base / rounds, "ratio": mine / base}
 
 
-async def main() -> None:
+async def main(postgres_url: str | None, granian: bool) -> None:
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         ratios = {
@@ -169,8 +171,15 @@ async def main() -> None:
             "people list": (await bench_list(folder))["ratio"],
             "invitations (target <= 1.5)": (await bench_invitations(folder))["ratio"],
         }
+        serving = await bench_all(folder, postgres_url, granian=granian)
+    for database, figures in serving.items():
+        for figure, ratio in figures.items():
+            if figure.startswith("GET"):
+                ratios[f"{database} {figure}"] = ratio
     print("ratios: " + "; ".join(f"{name} {ratio:.2f}" for name, ratio in ratios.items()))
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    # A throwaway PostgreSQL server, as the test command starts it (skipped when missing).
+    with throwaway_postgres(required="--require-postgres" in sys.argv) as postgres_url:
+        sys.exit(asyncio.run(main(postgres_url, granian="--granian" in sys.argv)))
