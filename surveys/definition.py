@@ -65,6 +65,8 @@ def parse_definition(raw: bytes | str | dict[str, Any]) -> Survey:
 def check_definition(survey: Survey) -> Survey:
     """The survey itself if it is sound, else InvalidDefinition with every problem found."""
     problems: list[Problem] = []
+    if not survey.title.strip():
+        problems.append(_problem("", "missing_title"))
     if survey.threshold < MINIMUM_THRESHOLD:
         problems.append(_problem("", "threshold_too_low", value=survey.threshold))
     if not survey.sections:

@@ -42,6 +42,7 @@ ANSWER_MESSAGES: dict[Language, dict[str, str]] = {
 # Definitions are written by a project leader on the service's pages, which are in bokmål.
 DEFINITION_MESSAGES: dict[str, str] = {
     "unreadable": "Definisjonen kan ikke leses: {detail}",
+    "missing_title": "Undersøkelsen mangler tittel.",
     "threshold_too_low": "Anonymitetsgrensen må være minst 3 (den er {value}).",
     "no_sections": "Undersøkelsen har ingen seksjoner.",
     "empty_section": "Seksjonen «{title}» har ingen spørsmål.",

@@ -378,8 +378,9 @@ def test_a_comparison_that_no_answer_could_meet_is_refused():
 
 
 def test_empty_sections_and_surveys_are_refused_and_every_problem_is_reported_at_once():
-    assert definition_problems({"title": "Tom", "sections": []}) == [
-        Problem("", "no_sections", "Undersøkelsen har ingen seksjoner.")
+    assert definition_problems({"title": " ", "sections": []}) == [
+        Problem("", "missing_title", "Undersøkelsen mangler tittel."),
+        Problem("", "no_sections", "Undersøkelsen har ingen seksjoner."),
     ]
     raw = raw_survey(
         {"type": "single_choice", "id": "b", "text": "", "options": ["Leder"]}, threshold=2
