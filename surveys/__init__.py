@@ -1,4 +1,7 @@
-"""The survey engine: definitions, answer validation, tokens, anonymous storage, aggregation.
+"""The survey engine: definitions, answer validation and aggregation under anonymity rules.
 
-It never imports `medvirkning` or `litestar`; the service imports it.
+A pure core: no database, no web framework; it never imports `medvirkning`, `litestar` or
+`sqlalchemy`, and the service imports it. `questions.py` has the question types and
+conditions, `definition.py` the survey and its checks, `answers.py` the validation of an
+answer set, `anonymity.py` the threshold rule and `aggregate.py` the results.
 """
