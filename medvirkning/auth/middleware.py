@@ -7,6 +7,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from medvirkning.auth.services import session_principal, token_principal
+from medvirkning.bookkeeping import queued, write_best_effort
 
 SESSION_COOKIE = "medvirkning_session"
 
@@ -30,6 +31,8 @@ class AuthenticationMiddleware(ASGIMiddleware):
                     principal = await token_principal(db, authorization[7:].strip())
                 elif cookie:
                     principal = await session_principal(db, state.settings, cookie)
+                bookkeeping = queued(db)
+            await write_best_effort(state.database.engine, bookkeeping)
         scope["user"] = principal
         await next_app(scope, receive, send)
 

@@ -25,6 +25,7 @@ from medvirkning.auth.models import (
     SignInLink,
     UserSession,
 )
+from medvirkning.bookkeeping import later
 from medvirkning.db import utcnow
 from medvirkning.errors import AppError
 from medvirkning.mail.outbox import compose, enqueue
@@ -200,7 +201,7 @@ async def session_principal(db: AsyncSession, settings: Settings, secret: str) -
     if not session.person.active:
         return None
     if now - session.last_seen_at > timedelta(minutes=1):  # one write a minute is enough
-        session.last_seen_at = now
+        later(db, update(UserSession).where(UserSession.id == session.id).values(last_seen_at=now))
     return _principal(session.person, await _grants(db, session.person_id), session_id=session.id)
 
 
@@ -210,7 +211,7 @@ async def token_principal(db: AsyncSession, secret: str) -> Principal | None:
         return None
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
-        token.last_used_at = now
+        later(db, update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
     scopes = (
         (UnionScope(token.union_id, token.municipality_id),) if token.role == Role.UNION_REP else ()
     )
