@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from medvirkning.db import Base
-from medvirkning.mail.outbox import Letter, UnsafeAddress, letter_bytes
+from medvirkning.mail.outbox import Letter, UnsafeHeader, letter_bytes
 from medvirkning.schema import HIDDEN
 from tests.support import assert_refused, database, find_id, post_form
 
@@ -129,12 +129,12 @@ async def test_an_address_a_mail_header_could_misread_is_refused(client, address
     ["a@kommune.no\r\nBcc: x@evil.example", "kåre@kommune.no", "x<a@b.no>", "a\x00@b.no"],
 )
 def test_the_outbox_refuses_to_write_an_unsafe_address_into_a_header(settings, recipient):
-    with pytest.raises(UnsafeAddress):
+    with pytest.raises(UnsafeHeader):
         letter_bytes(settings, Letter(recipient, "Emne", "tekst", "<p>tekst</p>"))
 
 
 def test_the_outbox_refuses_a_subject_with_a_line_break(settings):
-    with pytest.raises(UnsafeAddress):
+    with pytest.raises(UnsafeHeader):
         letter_bytes(settings, Letter("a@kommune.no", "Emne\r\nBcc: x@evil.example", "t", "t"))
 
 

@@ -77,10 +77,10 @@ def compose(
     )
 
 
-class UnsafeAddress(AppError):
-    code = "unsafe_address"
+class UnsafeHeader(AppError):
+    code = "unsafe_header"
     status_code = 422
-    message = "E-postadressen kan ikke brukes i en e-post."
+    message = "E-postadressen kan ikke skrives i en e-post."
 
 
 # One plain ASCII address, nothing a header could read as a second line or a display name.
@@ -89,14 +89,14 @@ _SAFE_ADDRESS = re.compile(r"[!#-'*+\-/-9=?A-Z^-~.]+@[A-Za-z0-9.\-]+")
 
 def _recipient(address: str) -> str:
     if not _SAFE_ADDRESS.fullmatch(address):
-        raise UnsafeAddress.for_field("email", UnsafeAddress.message)
+        raise UnsafeHeader.for_field("email", UnsafeHeader.message)
     return address
 
 
 @functools.lru_cache(maxsize=256)
 def _header(value: str) -> str:
     if any(c in value for c in "\r\n\x00"):  # a line break would start a header of its own
-        raise UnsafeAddress.for_field("subject", "Emnet kan ikke inneholde linjeskift.")
+        raise UnsafeHeader.for_field("subject", "Emnet kan ikke inneholde linjeskift.")
     return Header(value, "utf-8", maxlinelen=76).encode(linesep="\r\n")
 
 
