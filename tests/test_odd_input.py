@@ -245,3 +245,16 @@ def test_the_hidden_class_covers_every_control_and_format_character():
         and not hidden.match(chr(point))
     ]
     assert missed == []
+
+
+async def test_deep_json_is_refused_but_brackets_inside_strings_are_only_text(client):
+    deep = b'{"name": ' + b"[" * 20 + b"]" * 20 + b"}"
+    body = assert_refused(await client.post("/api/people", content=deep, headers=JSON), 400, "body")
+    assert "16 nivåer" in body["errors"][0]["message"]
+    organisation = await find_id(client, "organisations", q="Sekretariatet")
+    title = '[{"' * 40 + "\\"
+    response = await client.post(
+        "/api/people", json=person(title=title, organisation_id=organisation)
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["title"] == title
