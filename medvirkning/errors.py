@@ -171,7 +171,7 @@ def handle_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Re
 
 
 def handle_internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    if _is_value_the_database_refused(exc):  # a limit a check above missed: still not a 500
+    if is_value_the_database_refused(exc):  # a limit a check above missed: still not a 500
         path = redact(request.url.path)
         request.logger.warning("database refused a value on %s %s", request.method, path)
         return _page_or_json(request, BadRequest(_VALUE_REFUSED))
@@ -189,7 +189,7 @@ _VALUE_REFUSED = (
 )
 
 
-def _is_value_the_database_refused(exc: BaseException) -> bool:
+def is_value_the_database_refused(exc: BaseException) -> bool:
     """An integer beyond the column's range, or a NUL byte or bad encoding in text."""
     if isinstance(exc, OverflowError):  # SQLite: "Python int too large to convert"
         return True

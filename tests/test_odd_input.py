@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from medvirkning.db import Base
+from medvirkning.db import Base, create_engine, create_sessionmaker
+from medvirkning.errors import is_value_the_database_refused
 from medvirkning.mail.outbox import Letter, UnsafeHeader, letter_bytes
+from medvirkning.people.models import Person
 from medvirkning.schema import HIDDEN
 from tests.support import assert_refused, database, find_id, post_form
 
@@ -258,3 +260,21 @@ async def test_deep_json_is_refused_but_brackets_inside_strings_are_only_text(cl
     )
     assert response.status_code == 201, response.text
     assert response.json()["title"] == title
+
+
+async def test_a_value_the_database_itself_refuses_is_a_400_not_a_500(settings):
+    """The last net, for a value the checks above let through: the database's own refusal."""
+    engine = create_engine(settings.database_url)
+    big = BIG_SQLITE if settings.database_url.startswith("sqlite") else BIG_POSTGRES
+    refused: list[BaseException] = []
+    try:
+        for where in (Person.id == big, Person.name == "a\x00b"):
+            async with create_sessionmaker(engine)() as db:
+                try:
+                    await db.scalar(select(Person.id).where(where))
+                except Exception as exc:  # the database's own error, whatever its class
+                    refused.append(exc)
+    finally:
+        await engine.dispose()
+    assert refused, "the database took every value"
+    assert all(is_value_the_database_refused(exc) for exc in refused), refused
