@@ -27,6 +27,7 @@ from medvirkning.auth.middleware import AuthenticationMiddleware
 from medvirkning.auth.registers import ROLE_GRANTS
 from medvirkning.dependencies import provide_db, provide_user
 from medvirkning.health import health
+from medvirkning.input_limits import check_input
 from medvirkning.jobs import every
 from medvirkning.mail.controllers import outbox_router
 from medvirkning.mail.worker import run_worker
@@ -120,7 +121,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *(page_router(register) for register in REGISTERS),
         ],
         middleware=[AuthenticationMiddleware()],
-        guards=[access_guard],
+        guards=[access_guard, check_input],  # who may, then what no handler should see
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_secure=settings.secure_cookies,

@@ -74,11 +74,17 @@ def create_engine(url: str) -> AsyncEngine:
     # Errors must not carry bound values (hashes, addresses) into the logs.
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[1] if ":///" in url else ""
+        pool: dict[str, Any] = {}
         if path and path != ":memory:":
+            # No cap on connections: writers queued behind a lock must not hold every
+            # connection while reads, which WAL lets through, wait for one.
+            pool["max_overflow"] = -1
             Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             # Created private, so SQLite gives its -wal and -shm files the same mode.
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+        engine = create_async_engine(
+            url, connect_args={"timeout": 30}, hide_parameters=True, **pool
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)

@@ -10,6 +10,7 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import DBAPIError
 
 from medvirkning.auth.next_page import remember_page
 from medvirkning.schema import PATTERN_MESSAGES
@@ -71,6 +72,12 @@ class NotFound(AppError):
     message = "Fant ikke det du ba om."
 
 
+class UnsupportedMediaType(AppError):
+    code = "unsupported_media_type"
+    status_code = 415
+    message = "API-et tar bare imot JSON: send Content-Type: application/json."
+
+
 class Forbidden(AppError):
     code = "forbidden"
     status_code = 403
@@ -94,9 +101,14 @@ _MSGSPEC_MESSAGES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"Expected `date`"), "Datoen må skrives som ÅÅÅÅ-MM-DD."),
     (re.compile(r"Expected `object`"), "Forventet et JSON-objekt."),
     (
-        re.compile(r"JSON is malformed|Input data was truncated"),
-        "Forespørselen er ikke gyldig JSON.",
+        re.compile(r"JSON is malformed: .*\(byte (?P<n>\d+)\)"),
+        "Forespørselen er ikke gyldig JSON: feil ved byte {n}.",
     ),
+    (
+        re.compile(r"Input data was truncated"),
+        "Forespørselen er ikke gyldig JSON: den slutter for tidlig.",
+    ),
+    (re.compile(r"JSON is malformed"), "Forespørselen er ikke gyldig JSON."),
 ]
 _PATH = re.compile(r"at `\$(?:\.(?P<f>[\w.\[\]]+))?`")
 
@@ -147,6 +159,8 @@ def handle_validation_error(
 
 
 def handle_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if exc.status_code == 400 and _BODY_NOT_JSON.search(str(exc.detail)):
+        return _page_or_json(request, BadRequest(errors=[translate_validation_message(exc.detail)]))
     if exc.status_code == 401 and not wants_json(request):
         secure = request.app.state.settings.secure_cookies
         return Redirect("/logg-inn", status_code=303, cookies=remember_page(request, secure))
@@ -157,12 +171,34 @@ def handle_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Re
 
 
 def handle_internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if is_value_the_database_refused(exc):  # a limit a check above missed: still not a 500
+        path = redact(request.url.path)
+        request.logger.warning("database refused a value on %s %s", request.method, path)
+        return _page_or_json(request, BadRequest(_VALUE_REFUSED))
     path = redact(request.url.path)  # answer and feed links carry secrets
     request.logger.exception("unhandled error on %s %s", request.method, path)
     error = AppError("Noe gikk galt hos oss. Prøv igjen om litt.")
     error.status_code = HTTP_500_INTERNAL_SERVER_ERROR
     error.code = "internal_error"
     return _page_or_json(request, error)
+
+
+_BODY_NOT_JSON = re.compile(r"JSON is malformed|Input data was truncated")
+_VALUE_REFUSED = (
+    "Forespørselen har en verdi databasen ikke kan lagre (for stort tall eller ugyldige tegn)."
+)
+
+
+def is_value_the_database_refused(exc: BaseException) -> bool:
+    """An integer beyond the column's range, or a NUL byte or bad encoding in text."""
+    if isinstance(exc, OverflowError):  # SQLite: "Python int too large to convert"
+        return True
+    if isinstance(exc, DBAPIError):
+        exc = exc.orig or exc
+    # asyncpg: DataError (int32 range), CharacterNotInRepertoireError (NUL), via the adapter.
+    cause = getattr(exc, "__cause__", None) or exc
+    names = {type(e).__name__ for e in (exc, cause)}
+    return bool(names & {"DataError", "CharacterNotInRepertoireError", "OverflowError"})
 
 
 _HTTP_MESSAGES = {

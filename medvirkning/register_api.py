@@ -14,7 +14,10 @@ from medvirkning import register as service
 from medvirkning.db import Db
 from medvirkning.dependencies import User
 from medvirkning.errors import BadRequest, FieldError
+from medvirkning.input_limits import within_range
 from medvirkning.register import ListQuery, Register
+
+MAX_SEARCH = 200
 
 
 def list_query_from(
@@ -27,6 +30,8 @@ def list_query_from(
     total: bool = False,
 ) -> ListQuery:
     """The common list parameters plus the register's own filters (`?group_id=3`)."""
+    if len(q) > MAX_SEARCH:  # SQLite refuses a LIKE pattern past 50,000 bytes
+        raise BadRequest.for_field("q", f"Søket kan være høyst {MAX_SEARCH} tegn.")
     filters: dict[str, Any] = {}
     for name, column in register.filters.items():
         raw = request.query_params.get(name)
@@ -34,6 +39,8 @@ def list_query_from(
             continue
         try:
             filters[name] = msgspec.convert(raw, column.type.python_type, strict=False)
+            if isinstance(filters[name], int) and not isinstance(filters[name], bool):
+                within_range(name, filters[name])
         except (msgspec.ValidationError, NotImplementedError) as exc:
             message = "Filteret har en ugyldig verdi."
             raise BadRequest(message, [FieldError(name, message)]) from exc

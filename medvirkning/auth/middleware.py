@@ -6,8 +6,10 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from sqlalchemy import Executable
 
 from medvirkning.auth.services import session_principal, token_principal
+from medvirkning.bookkeeping import queued, write_best_effort
 from medvirkning.dependencies import request_transaction
 from medvirkning.settings import Settings
 
@@ -39,6 +41,7 @@ class AuthenticationMiddleware(ASGIMiddleware):
         cookie = connection.cookies.get(SESSION_COOKIE)
         principal = None
         extended = False
+        bookkeeping: list[Executable] = []  # "last used" marks, written after the request
         if cookie and _cross_site_write(connection, state.settings.public_base_url):
             cookie = None  # a write from another site's page does not get the user's session
         # The lookup runs in the request's one transaction, which the handler's `db` shares.
@@ -50,6 +53,7 @@ class AuthenticationMiddleware(ASGIMiddleware):
                     principal = await token_principal(db, authorization[7:].strip())
                 elif cookie:
                     principal, extended = await session_principal(db, state.settings, cookie)
+                bookkeeping = queued(db)
             scope["user"] = principal
             if extended and cookie:
                 send = _renewing(send, session_cookie(state.settings, cookie))
@@ -58,6 +62,7 @@ class AuthenticationMiddleware(ASGIMiddleware):
             await transaction.end(error)
             raise
         await transaction.end()  # no handler took it (a refusal, a page without `db`)
+        await write_best_effort(state.database.engine, bookkeeping)
 
 
 def _renewing(send: Send, cookie: Cookie) -> Send:

@@ -29,6 +29,7 @@ from medvirkning.auth.models import (
     SignInLink,
     UserSession,
 )
+from medvirkning.bookkeeping import later
 from medvirkning.db import utcnow
 from medvirkning.errors import AppError
 from medvirkning.mail.outbox import compose, enqueue
@@ -237,8 +238,8 @@ async def session_principal(
     if not session.person.active:
         return None, False
     extended = now - session.last_seen_at > timedelta(minutes=1)  # one write a minute is enough
-    if extended:
-        session.last_seen_at = now
+    if extended:  # written after the read, and skipped when the database is busy
+        later(db, update(UserSession).where(UserSession.id == session.id).values(last_seen_at=now))
     grants = await _grants(db, session.person_id)
     return _principal(session.person, grants, session_id=session.id), extended
 
@@ -306,7 +307,7 @@ async def token_principal(db: AsyncSession, secret: str) -> Principal | None:
     token = row[0]
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
-        token.last_used_at = now
+        later(db, update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
     scopes = (
         (UnionScope(token.union_id, token.municipality_id),) if token.role == Role.UNION_REP else ()
     )

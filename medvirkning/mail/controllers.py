@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 from litestar import Router, get, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 from sqlalchemy import func, select
 
@@ -43,9 +45,11 @@ async def _retry(db: Db, message_id: int) -> OutboxMessage:
 
 @get("/api/outbox", opt=ADMIN, tags=["E-post"], summary="E-post i utboksen")
 async def outbox_api(
-    db: Db, status: FromQuery[OutboxStatus | None] = None, limit: FromQuery[int] = 100
+    db: Db,
+    status: FromQuery[OutboxStatus | None] = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
 ) -> list[OutboxMessageRead]:
-    rows = await _messages(db, status, min(max(limit, 1), 500))
+    rows = await _messages(db, status, limit)
     return [msgspec.convert(r, OutboxMessageRead, from_attributes=True) for r in rows]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medvirkning.db import utcnow
+from medvirkning.errors import AppError
 from medvirkning.formats import date_no, datetime_no, time_no
 from medvirkning.mail.models import OutboxMessage, OutboxStatus
 from medvirkning.settings import Settings
@@ -75,8 +77,26 @@ def compose(
     )
 
 
+class UnsafeHeader(AppError):
+    code = "unsafe_header"
+    status_code = 422
+    message = "E-postadressen kan ikke skrives i en e-post."
+
+
+# One plain ASCII address, nothing a header could read as a second line or a display name.
+_SAFE_ADDRESS = re.compile(r"[!#-'*+\-/-9=?A-Z^-~.]+@[A-Za-z0-9.\-]+")
+
+
+def _recipient(address: str) -> str:
+    if not _SAFE_ADDRESS.fullmatch(address):
+        raise UnsafeHeader.for_field("email", UnsafeHeader.message)
+    return address
+
+
 @functools.lru_cache(maxsize=256)
 def _header(value: str) -> str:
+    if any(c in value for c in "\r\n\x00"):  # a line break would start a header of its own
+        raise UnsafeHeader.for_field("subject", "Emnet kan ikke inneholde linjeskift.")
     return Header(value, "utf-8", maxlinelen=76).encode(linesep="\r\n")
 
 
@@ -134,7 +154,7 @@ def letter_bytes(settings: Settings, letter: Letter) -> tuple[str, bytes]:
         )
     top = [
         f"From: {_sender(settings.mail_from)}",
-        f"To: {letter.recipient}",
+        f"To: {_recipient(letter.recipient)}",
         f"Subject: {_header(letter.subject)}",
         f"Date: {formatdate(usegmt=True)}",
         f"Message-ID: {message_id}",

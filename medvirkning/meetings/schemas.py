@@ -10,6 +10,7 @@ from medvirkning.meetings.models import Answer
 from medvirkning.people.models import GroupKind
 from medvirkning.schema import (
     OPTIONAL_WEB_LINK,
+    SINGLE_LINE,
     WEB_LINK,
     Email,
     Id,
@@ -21,7 +22,7 @@ from medvirkning.schema import (
     Version,
 )
 
-Place = Annotated[str, msgspec.Meta(max_length=300)]
+Place = Annotated[str, msgspec.Meta(max_length=300, pattern=SINGLE_LINE)]
 Link = Annotated[str, msgspec.Meta(max_length=500, pattern=OPTIONAL_WEB_LINK)]
 
 
@@ -87,7 +88,7 @@ class MinutesUpdate(Struct):
 
 class PointCreate(Struct):
     text: RequiredText
-    raised_by: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    raised_by: Annotated[str, msgspec.Meta(max_length=200, pattern=SINGLE_LINE)] = ""
 
 
 class InvitationRead(msgspec.Struct, frozen=True):

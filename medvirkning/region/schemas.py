@@ -7,10 +7,10 @@ from msgspec import UNSET, UnsetType
 
 from medvirkning.choices import LanguageForm
 from medvirkning.region.models import OrganisationKind
-from medvirkning.schema import MUNICIPALITY_NUMBER, Id, Name, Ref, Struct, Version
+from medvirkning.schema import MUNICIPALITY_NUMBER, SINGLE_LINE, Id, Name, Ref, Struct, Version
 
 Number = Annotated[str, msgspec.Meta(pattern=MUNICIPALITY_NUMBER, description="Kommunenummer")]
-ShortName = Annotated[str, msgspec.Meta(max_length=40)]
+ShortName = Annotated[str, msgspec.Meta(max_length=40, pattern=SINGLE_LINE)]
 
 
 class MunicipalityCreate(Struct):
