@@ -7,8 +7,9 @@ hook), for tests and benchmarks that need a scenario rather than a journey.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,9 +25,14 @@ async def municipality_ids(db: AsyncSession) -> dict[str, int]:
 
 
 async def add_people(
-    db: AsyncSession, count: int, municipality_id: int, prefix: str = "person"
+    db: AsyncSession,
+    count: int,
+    municipality_id: int,
+    prefix: str = "person",
+    each: Callable[[int], dict[str, Any]] | None = None,
 ) -> list[int]:
-    """`count` people of one municipality, with unique addresses; their ids in order."""
+    """`count` people of one municipality, with unique addresses; their ids in order.
+    `each(n)` gives more columns for the nth (a title, a language form)."""
     tag = uuid.uuid4().hex[:6]
     rows = [
         {
@@ -34,6 +40,7 @@ async def add_people(
             "email": f"{prefix}.{n}.{tag}@kommune.no",
             "municipality_id": municipality_id,
         }
+        | (each(n) if each else {})
         for n in range(count)
     ]
     return list(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import hmac
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,6 +34,7 @@ from medvirkning.errors import AppError
 from medvirkning.mail.outbox import compose, enqueue
 from medvirkning.people.models import Person
 from medvirkning.settings import Settings
+from medvirkning.signing import sign
 
 
 class TooManyAttempts(AppError):
@@ -59,7 +59,7 @@ def hashed(secret: str) -> str:
 
 def keyed(settings: Settings, value: str) -> str:
     """A keyed hash: lets us count requests per address without storing the address."""
-    return hmac.new(settings.secret_key.encode(), value.encode(), hashlib.sha256).hexdigest()
+    return sign(settings, "sign-in-count", value)
 
 
 # Both limits count requests in a window that begins with the first request.

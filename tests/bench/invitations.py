@@ -30,16 +30,17 @@ from typing import Any
 
 import aiosmtplib
 from litestar.testing import AsyncTestClient
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from medvirkning.app import create_app
 from medvirkning.auth.models import Role
-from medvirkning.db import create_engine
+from medvirkning.db import create_engine, create_sessionmaker
 from medvirkning.formats import OSLO
 from medvirkning.mail.models import OutboxMessage, OutboxStatus
-from medvirkning.people.models import Group, GroupKind, Membership, MembershipRole, Person
+from medvirkning.people.models import GroupKind
 from medvirkning.settings import Settings, load_settings
+from tests import scenario
 from tests.bench.databases import fresh_database
 from tests.support import sign_in_as
 
@@ -210,47 +211,30 @@ def peak_rss() -> Iterator[Peak]:
 
 
 async def fill_database(folder: Path, invitees: int = INVITEES) -> tuple[str, int]:
-    """A migrated SQLite file with `invitees` people, all members of one group since 2024."""
+    """A migrated SQLite file with `invitees` people, all members of one group since 2024
+    (built in bulk by the tests' scenario builder)."""
     url = await fresh_database(folder, "invitations")
     engine = create_engine(url)
     try:
-        people = [
-            {
-                "name": f"{'Øystein Ås' if n % 2 else 'Kari Nordmann'} {n}",
-                "email": f"invitert{n}@kommune.no",
-                "municipality_id": 1,
-                "title": "Konsulent",
+        async with create_sessionmaker(engine)() as db, db.begin():
+            people = await scenario.add_people(
+                db,
+                invitees,
+                1,
+                prefix="invitert",
                 # One in four reads nynorsk: both templates are used, as in the region.
-                "language_form": "nynorsk" if n % 4 == 0 else "bokmal",
-                "active": True,
-            }
-            for n in range(invitees)
-        ]
-        async with engine.begin() as connection:
-            group_id = (
-                await connection.execute(
-                    insert(Group)
-                    .values(name="Alle ansatte i ERP-kommunene", kind=GroupKind.NETWORK)
-                    .returning(Group.id)
-                )
-            ).scalar_one()
-            await connection.execute(insert(Person), people)
-            person_ids = (
-                await connection.execute(
-                    select(Person.id).where(Person.email.like("invitert%@kommune.no"))
-                )
-            ).scalars()
-            await connection.execute(
-                insert(Membership),
-                [
-                    {
-                        "group_id": group_id,
-                        "person_id": person_id,
-                        "role": MembershipRole.MEMBER,
-                        "starts_on": date(2024, 1, 1),
-                    }
-                    for person_id in person_ids
-                ],
+                each=lambda n: {
+                    "name": f"{'Øystein Ås' if n % 2 else 'Kari Nordmann'} {n}",
+                    "title": "Konsulent",
+                    "language_form": "nynorsk" if n % 4 == 0 else "bokmal",
+                },
+            )
+            group_id = await scenario.add_group(
+                db,
+                "Alle ansatte i ERP-kommunene",
+                people,
+                kind=GroupKind.NETWORK,
+                starts_on=date(2024, 1, 1),
             )
     finally:
         await engine.dispose()
