@@ -12,9 +12,10 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from medvirkning.auth.models import Role, UserSession
+from medvirkning.auth.models import Role, RoleGrant, UserSession
 from medvirkning.auth.services import create_api_token
 from medvirkning.db import create_engine, create_sessionmaker, utcnow
+from medvirkning.people.models import Person
 from medvirkning.region.models import Organisation
 from tests.support import database
 
@@ -56,7 +57,7 @@ async def test_reads_with_a_session_or_a_token_answer_while_the_write_lock_is_he
             by_token = await client.get("/api/people", headers={"authorization": f"Bearer {token}"})
     assert by_session.status_code == 200, by_session.text
     assert by_token.status_code == 200, by_token.text
-    assert by_token.json()["total"] >= 1
+    assert len(by_token.json()["items"]) >= 1
 
 
 async def test_reads_answer_while_many_writers_wait_for_the_lock(
@@ -64,10 +65,15 @@ async def test_reads_answer_while_many_writers_wait_for_the_lock(
 ):
     engine = create_engine(settings.database_url)
     async with create_sessionmaker(engine)() as db, db.begin():
-        _, secret = await create_api_token(db, "Kø", Role.ADMIN, None)
         organisation = await db.scalar(
             select(Organisation.id).where(Organisation.name.like("Sekretariatet%"))
         )
+        # A token works while the admin who made it is one.
+        admin = Person(name="Pia", email="pia@kongsbergregionen.no", organisation_id=organisation)
+        db.add(admin)
+        await db.flush()
+        db.add(RoleGrant(person_id=admin.id, role=Role.ADMIN))
+        _, secret = await create_api_token(db, "Kø", Role.ADMIN, admin.id)
     await engine.dispose()
 
     async with httpx.AsyncClient(
