@@ -299,3 +299,32 @@ async def test_a_membership_keeps_its_group_and_person(client, group_and_person)
     )
     response = await client.patch(f"/api/memberships/{created.json()['id']}", json={"group_id": 1})
     assert_refused(response, 400, "group_id")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Kari N\u043erdmann",  # a Cyrillic o among Latin letters
+        "Ｋａｒｉ Nordmann",  # fullwidth letters
+        "Kari\u00a0Nordmann",  # a no-break space
+    ],
+    ids=["cyrillic-o", "fullwidth", "no-break-space"],
+)
+async def test_a_name_that_could_pass_for_another_is_refused(client, name):
+    hjartdal = await find_id(client, "municipalities", q="Hjartdal")
+    refused = await client.post(
+        "/api/people",
+        json={"name": name, "email": "kari@hjartdal.kommune.no", "municipality_id": hjartdal},
+    )
+    assert_refused(refused, 422, "name")
+    assert await total(client, "people", q="kari@hjartdal") == 0
+
+
+async def test_norwegian_and_accented_latin_names_are_welcome(client):
+    hjartdal = await find_id(client, "municipalities", q="Hjartdal")
+    for n, name in enumerate(["Øystein Ås", "Åse Ødegård-Núñez", "Ǿyvind Ærø"]):
+        created = await client.post(
+            "/api/people",
+            json={"name": name, "email": f"p{n}@hjartdal.kommune.no", "municipality_id": hjartdal},
+        )
+        assert created.status_code == 201, created.text

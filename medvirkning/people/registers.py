@@ -11,6 +11,7 @@ from medvirkning.auth.access import ADMIN
 from medvirkning.errors import FieldError
 from medvirkning.formats import date_no
 from medvirkning.people.models import Group, Membership, Person
+from medvirkning.people.names import look_alike_problem
 from medvirkning.people.queries import person_labels, search_people
 from medvirkning.people.schemas import (
     GroupCreate,
@@ -61,6 +62,8 @@ async def _person_affiliation(db: AsyncSession, values: Values, before: Any) -> 
     if values.get("municipality_id") is None and values.get("organisation_id") is None:
         message = "Velg kommunen eller organisasjonen personen hører til."
         errors.append(FieldError("municipality_id", message))
+    if (problem := look_alike_problem(values.get("name") or "")) is not None:
+        errors.append(FieldError("name", problem))
     union_id = values.get("union_id")
     if union_id is not None and not (before is not None and before.union_id == union_id):
         union = await db.get(Organisation, union_id)
