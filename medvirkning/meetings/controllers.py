@@ -12,7 +12,7 @@ from medvirkning.auth.access import ADMIN, EVERYONE, OPEN
 from medvirkning.db import Db
 from medvirkning.dependencies import AppSettings, User
 from medvirkning.errors import Forbidden, NotFound
-from medvirkning.meetings import letters, queries, services
+from medvirkning.meetings import letters, queries, record, services
 from medvirkning.meetings.calendar import calendar_bytes
 from medvirkning.meetings.feeds import feed_token, feed_url, renew_feed
 from medvirkning.meetings.models import Invitation, Meeting
@@ -147,17 +147,17 @@ async def remove_invitee(
 async def attendance(
     db: Db, meeting_id: FromPath[int], data: JSONBody[AttendanceUpdate]
 ) -> MeetingRead:
-    return meeting_read(await services.record_attendance(db, meeting_id, data))
+    return meeting_read(await record.record_attendance(db, meeting_id, data))
 
 
 @put("/api/meetings/{meeting_id:int}/minutes", opt=ADMIN, tags=TAGS, summary="Referat")
 async def minutes(db: Db, meeting_id: FromPath[int], data: JSONBody[MinutesUpdate]) -> MeetingRead:
-    return meeting_read(await services.set_minutes(db, meeting_id, data))
+    return meeting_read(await record.set_minutes(db, meeting_id, data))
 
 
 @post("/api/meetings/{meeting_id:int}/points", opt=ADMIN, tags=TAGS, summary="Et punkt fra møtet")
 async def add_point(db: Db, meeting_id: FromPath[int], data: JSONBody[PointCreate]) -> MeetingRead:
-    return meeting_read(await services.add_point(db, meeting_id, data))
+    return meeting_read(await record.add_point(db, meeting_id, data))
 
 
 @delete(
@@ -168,7 +168,7 @@ async def add_point(db: Db, meeting_id: FromPath[int], data: JSONBody[PointCreat
     summary="Slett et punkt som ikke er blitt innspill",
 )
 async def delete_point(db: Db, meeting_id: FromPath[int], point_id: FromPath[int]) -> MeetingRead:
-    return meeting_read(await services.delete_point(db, meeting_id, point_id))
+    return meeting_read(await record.delete_point(db, meeting_id, point_id))
 
 
 # --- a member's own meetings ------------------------------------------------------------

@@ -16,7 +16,7 @@ from medvirkning.db import Db, utcnow
 from medvirkning.dependencies import AppSettings, User
 from medvirkning.errors import AppError, NotFound
 from medvirkning.formats import OSLO
-from medvirkning.meetings import queries, services
+from medvirkning.meetings import queries, record, services
 from medvirkning.meetings.feeds import feed_url, renew_feed
 from medvirkning.meetings.forms import (
     MEETING_FIELDS,
@@ -175,7 +175,7 @@ async def detail(
             "meeting": meeting,
             "invitations": invited,
             "counts": {a: sum(1 for i in invited if i.answer == a) for a in Answer},
-            "expected": services.expected_attendance(meeting),
+            "expected": record.expected_attendance(meeting),
             "corrected": any(i.attended is not None for i in meeting.invitations),
             "notice": notice,
             "error": error,

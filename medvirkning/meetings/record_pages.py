@@ -12,7 +12,7 @@ from medvirkning.auth.access import ADMIN
 from medvirkning.db import Db
 from medvirkning.dependencies import AppSettings, User
 from medvirkning.errors import NotFound
-from medvirkning.meetings import queries, services
+from medvirkning.meetings import queries, record
 from medvirkning.meetings.pages import act, confirm
 from medvirkning.meetings.schemas import AttendanceUpdate, MinutesUpdate, PointCreate
 from medvirkning.web import struct_from_form
@@ -26,12 +26,12 @@ async def attendance(
     meeting_id: FromPath[int],
     data: URLEncodedBody[dict[str, Any]],
 ) -> Template | Redirect:
-    async def record() -> None:
+    async def save_attendance() -> None:
         form = {"attended_person_ids": data.get("present", [])}
         payload = struct_from_form(AttendanceUpdate, form, ["attended_person_ids"])
-        await services.record_attendance(db, meeting_id, payload)
+        await record.record_attendance(db, meeting_id, payload)
 
-    return await act(db, settings, user, meeting_id, record, "oppmote")
+    return await act(db, settings, user, meeting_id, save_attendance, "oppmote")
 
 
 @post("/admin/meetings/{meeting_id:int}/minutes", opt=ADMIN, include_in_schema=False)
@@ -44,7 +44,7 @@ async def minutes(
 ) -> Template | Redirect:
     async def save() -> None:
         payload = struct_from_form(MinutesUpdate, data, ["minutes"])
-        await services.set_minutes(db, meeting_id, payload)
+        await record.set_minutes(db, meeting_id, payload)
 
     typed = {"minutes": str(data.get("minutes", ""))}
     return await act(db, settings, user, meeting_id, save, "referat", typed)
@@ -60,7 +60,7 @@ async def add_point(
 ) -> Template | Redirect:
     async def save() -> None:
         payload = struct_from_form(PointCreate, data, ["text", "raised_by"])
-        await services.add_point(db, meeting_id, payload)
+        await record.add_point(db, meeting_id, payload)
 
     typed = {"text": str(data.get("text", "")), "raised_by": str(data.get("raised_by", ""))}
     return await act(db, settings, user, meeting_id, save, "punkt", typed)
@@ -96,7 +96,7 @@ async def delete_point(
     db: Db, settings: AppSettings, user: User, meeting_id: FromPath[int], point_id: FromPath[int]
 ) -> Template | Redirect:
     async def delete() -> None:
-        await services.delete_point(db, meeting_id, point_id)
+        await record.delete_point(db, meeting_id, point_id)
 
     return await act(db, settings, user, meeting_id, delete, "punkt-slettet")
 
