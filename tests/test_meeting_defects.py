@@ -33,7 +33,7 @@ def replay_with_ical_js(messages: list[Any]) -> list[dict[str, str]]:
         [part] = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
         files.append(part.get_payload(decode=True).decode())
     result = subprocess.run(
-        [shutil.which("node") or "node", str(ICAL_DIR / "replay.js")],
+        [shutil.which("node") or "node", str(ICAL_DIR / "replay.js")],  # after `ical_js` ran npm
         input=json.dumps(files).encode(),
         capture_output=True,
         timeout=60,
@@ -115,7 +115,7 @@ async def test_the_groups_ticked_again_after_an_error_are_exactly_those_chosen(c
 
 
 async def test_after_a_move_and_a_cancellation_a_newcomer_sees_what_everyone_else_sees(
-    organiser, smtp
+    organiser, smtp, ical_js
 ):
     group_id, emails = await reference_group(organiser)
     until = (IN_A_WEEK + timedelta(weeks=3)).date().isoformat()
