@@ -90,7 +90,6 @@ async def bench_import(folder: Path, people: int = PEOPLE, rounds: int = 5) -> d
             await connection.execute(insert(Person), rows)
         await engine.dispose()
 
-    # Alternating, best of each: a shared machine's pauses only ever add time.
     # Alternating, best of each: a shared machine's pauses only ever add time. CPU time (this
     # process, the driver's thread included) is what the import costs; others' load hardly
     # moves it, while wall-clock time on a busy machine does.
