@@ -221,3 +221,28 @@ async def test_accessibility_statement_is_published(client):
     response = await client.get("/tilgjengelighet")
     assert "WCAG 2.1" in response.text
     assert "uutilsynet" in response.text
+
+
+async def test_the_next_page_link_keeps_the_search_and_the_filter(client):
+    from tests import scenario
+    from tests.support import database
+
+    async with database(client) as db, db.begin():
+        tinn = (await scenario.municipality_ids(db))["Tinn"]
+        members = await scenario.add_people(db, 60, tinn, prefix="medlem")
+        group_id = await scenario.add_group(db, "Referansegruppe Tinn & omegn", members)
+    page = await client.get(f"/admin/memberships?group_id={group_id}&q=Medlem")
+    link = re.search(r'href="([^"]+)">Neste side', page.text).group(1).replace("&amp;", "&")
+    assert f"group_id={group_id}" in link
+    assert "q=Medlem" in link
+    assert "page=2" in link
+    second = await client.get(link)
+    assert second.status_code == 200
+    assert "Forrige side" in second.text
+    for n in range(51):  # audit entries come from changes through the app
+        body = {"number": 10 + n, "risk": f"Risiko {n}", "follow_up": "Oppfølging"}
+        assert (await client.post("/api/risk-factors", json=body)).status_code == 201
+    audit = await client.get("/admin/audit?entity=risk_factor&action=create")
+    next_audit = re.search(r'href="([^"]+)">Neste side', audit.text).group(1)
+    assert "entity=risk_factor" in next_audit
+    assert "action=create" in next_audit
