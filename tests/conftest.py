@@ -28,6 +28,7 @@ from litestar.testing import AsyncTestClient
 from medvirkning.app import create_app
 from medvirkning.auth.models import Role
 from medvirkning.db import create_engine
+from medvirkning.mail.imap import close
 from medvirkning.migrate import upgrade
 from medvirkning.settings import Settings, load_settings
 from tests.support import sign_in_as
@@ -353,6 +354,7 @@ class ImapMailbox:
             assert response.result == "OK", response
         finally:
             await client.logout()
+            close(client)
 
     async def messages(self, folder: str = "INBOX") -> list[bytes]:
         """The messages in a folder (none if it does not exist), read without marking them."""
@@ -368,6 +370,7 @@ class ImapMailbox:
             return messages
         finally:
             await client.logout()
+            close(client)
 
 
 @pytest.fixture

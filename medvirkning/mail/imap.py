@@ -78,8 +78,7 @@ async def reply_mailbox(settings: Settings, folders: Sequence[str]) -> AsyncIter
             await client.create(name)  # refused when it exists: that is fine
         _ok(await client.select("INBOX"), "SELECT")
     except (aioimaplib.AioImapException, TimeoutError, OSError) as exc:  # OSError: refused, TLS
-        if getattr(client.protocol, "transport", None) is not None:
-            client.protocol.transport.close()
+        close(client)
         raise MailboxUnavailable(f"reply mailbox {host}:{port}: {exc}") from exc
     try:
         yield Mailbox(client, names)
@@ -90,6 +89,14 @@ async def reply_mailbox(settings: Settings, folders: Sequence[str]) -> AsyncIter
             await client.logout()
         except (aioimaplib.AioImapException, TimeoutError, OSError):
             log.debug("the reply mailbox closed before logout")
+        close(client)
+
+
+def close(client: aioimaplib.IMAP4) -> None:
+    """Close our end now: the server's close after LOGOUT may arrive after the loop ends."""
+    transport = getattr(client.protocol, "transport", None)
+    if transport is not None and not transport.is_closing():
+        transport.close()
 
 
 async def _starttls(client: aioimaplib.IMAP4, host: str) -> None:
