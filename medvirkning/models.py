@@ -16,6 +16,7 @@ from medvirkning.people.models import Group, Membership, Person
 from medvirkning.plan.models import Milestone, Phase, RiskFactor
 from medvirkning.region.models import Municipality, Organisation
 from medvirkning.seed import SeedRecord
+from medvirkning.surveys.models import Survey, SurveyAnswer, SurveyVersion
 
 metadata = Base.metadata
 
@@ -40,6 +41,9 @@ __all__ = [
     "SeedRecord",
     "SignInAttempt",
     "SignInLink",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyVersion",
     "UserSession",
     "meeting_group",
     "metadata",
