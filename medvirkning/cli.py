@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -12,7 +13,6 @@ import click
 import uvicorn
 
 from medvirkning.audit import Actor
-from medvirkning.migrate import current_revision, upgrade
 from medvirkning.security import uvicorn_log_config
 from medvirkning.settings import Settings, SettingsError, load_settings
 from medvirkning.transaction import connected
@@ -46,6 +46,8 @@ def _no_database_file(settings: Settings) -> bool:
 
 
 async def _revision(settings: Settings) -> str | None:
+    from medvirkning.migrate import current_revision
+
     async with connected(settings.database_url) as database, database.engine.connect() as c:
         return await c.run_sync(current_revision)
 
@@ -62,6 +64,8 @@ def _sign_in_address(settings: Settings) -> str:
 
 
 async def _migrate(settings: Settings) -> int:
+    from medvirkning.migrate import upgrade  # Alembic: only in the commands that migrate
+
     async with connected(settings.database_url) as database:
         return await upgrade(database.engine)
 
@@ -99,12 +103,10 @@ def run(run_migrations: bool, workers: int | None) -> None:
             "on SQLite every write waits for the one file lock, so more processes add waiting, "
             "not speed. Run with --workers 1."
         )
-    if run_migrations:
-        loaded = asyncio.run(_migrate(settings))
-        click.echo(
-            f"Database up to date ({settings.database_url.split(':')[0]}); "
-            f"{loaded} seed records loaded."
-        )
+    # Migrating in a process of its own: Alembic's 10 MiB would otherwise stay in the server.
+    migrating = [sys.executable, "-m", "medvirkning", "migrate"]
+    if run_migrations and subprocess.run(migrating).returncode != 0:
+        raise click.ClickException("The migration failed; the service was not started.")
     click.echo(f"Medvirkning runs at {settings.public_base_url}/ (Ctrl+C stops it).")
     with contextlib.suppress(OSError):
         _address_file(settings).write_text(settings.public_base_url + "\n")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -156,3 +158,15 @@ def test_the_suite_fails_when_postgresql_is_required_but_not_running(tmp_path):
     )
     assert result.returncode != 0
     assert "PostgreSQL is required" in result.stdout + result.stderr
+
+
+def test_the_serving_process_does_not_load_alembic():
+    # Migrations run in `medvirkning migrate` (a child process of `medvirkning run`); the
+    # server keeps only what it serves with.
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, medvirkning.app; print('alembic' in sys.modules)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert loaded.stdout.strip() == "False"
