@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import subprocess
 import sys
@@ -16,6 +17,8 @@ from medvirkning.audit import Actor
 from medvirkning.security import uvicorn_log_config
 from medvirkning.settings import Settings, SettingsError, load_settings
 from medvirkning.transaction import connected
+
+M_ARENA_MAX = -8  # glibc's mallopt parameter (malloc.h)
 
 
 def _settings() -> Settings:
@@ -95,6 +98,7 @@ def migrate() -> None:
 )
 def run(run_migrations: bool, workers: int | None) -> None:
     """Migrate, then serve on MEDVIRKNING_HOST:MEDVIRKNING_PORT."""
+    _fewer_malloc_arenas()
     settings = _settings()
     workers = workers or settings.workers
     if workers > 1 and settings.is_sqlite:
@@ -129,6 +133,15 @@ def run(run_migrations: bool, workers: int | None) -> None:
         forwarded_allow_ips=settings.forwarded_allow_ips,
         log_config=uvicorn_log_config(),  # the access log without the links' secrets
     )
+
+
+def _fewer_malloc_arenas() -> None:
+    """glibc gives each thread a memory arena of its own, and aiosqlite runs a thread per
+    connection: two arenas keep the server about 5 MiB smaller. Set before any thread
+    starts; worker processes read it from the environment."""
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
+        ctypes.CDLL(None).mallopt(M_ARENA_MAX, int(os.environ["MALLOC_ARENA_MAX"]))
 
 
 async def _how_to_sign_in(settings: Settings) -> str:

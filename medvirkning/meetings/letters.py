@@ -141,20 +141,22 @@ async def send(
     # A CANCEL that takes someone off names only them (RFC 5546 3.2.5).
     listed = recipients if kind == "removed" else [i for i in current(meeting) if i.person.active]
     whole = kind == "new" and bool(meeting.series_rule)
-    files: dict[int, bytes | None] = {}
-    for form in LANGUAGES:
-        group = [r for r in recipients if r.person.language_form.value == form]
-        if not group or method is None:
-            files |= {r.id: None for r in group}
-            continue
-        files |= _calendars(
-            settings, meeting, method, whole, occurrences, listed, group, LANGUAGES[form]
-        )
-    # Written in slices: 2,000 letters held at once would be tens of megabytes.
+    # Written in slices, calendars included: 2,000 letters held at once would be tens of
+    # megabytes.
     for first in range(0, len(recipients), LETTERS_AT_A_TIME):
+        batch = recipients[first : first + LETTERS_AT_A_TIME]
+        files: dict[int, bytes | None] = {}
+        for form in LANGUAGES:
+            group = [r for r in batch if r.person.language_form.value == form]
+            if not group or method is None:
+                files |= {r.id: None for r in group}
+                continue
+            files |= _calendars(
+                settings, meeting, method, whole, occurrences, listed, group, LANGUAGES[form]
+            )
         letters = [
             _letter(settings, meeting, invitation, method, kind, files[invitation.id], previous)
-            for invitation in recipients[first : first + LETTERS_AT_A_TIME]
+            for invitation in batch
         ]
         await enqueue(db, settings, letters, kind=f"meeting_{kind}")
 

@@ -36,6 +36,9 @@ from medvirkning.plan.models import Milestone, Phase
 from medvirkning.register import claim_version
 from medvirkning.settings import Settings
 
+# Invitations flushed at a time (see _add_invitations).
+INVITATIONS_AT_A_TIME = 250
+
 
 class MeetingCancelled(Conflict):
     code = "meeting_cancelled"
@@ -137,6 +140,16 @@ async def _raise_sequence(db: AsyncSession, meeting: Meeting) -> None:
     set_committed_value(meeting, "sequence", sequence)
 
 
+async def _add_invitations(db: AsyncSession, meetings: list[Meeting], people: list[Person]) -> None:
+    """Invitations flushed a slice at a time: the flush of 2,000 at once, with their audit
+    rows, needs several times the memory of the invitations themselves."""
+    for meeting in meetings:
+        for first in range(0, len(people), INVITATIONS_AT_A_TIME):
+            chunk = people[first : first + INVITATIONS_AT_A_TIME]
+            meeting.invitations.extend(Invitation(person=p) for p in chunk)
+            await db.flush()
+
+
 def _ask_again(meeting: Meeting) -> None:
     """A new date or time asks everyone again, as Outlook does."""
     for invitation in current(meeting):
@@ -180,7 +193,7 @@ async def create_meeting(
             milestone_id=data.milestone_id,
             created_by_id=created_by,
             groups=groups,
-            invitations=[Invitation(person=p) for p in invitees.values()],
+            invitations=[],
             documents=_documents(data.documents),
             points=[],
         )
@@ -191,6 +204,7 @@ async def create_meeting(
         first.series_rule = rule
     db.add_all(meetings)
     await db.flush()
+    await _add_invitations(db, meetings, list(invitees.values()))
     for meeting in meetings:
         _mark_documents_sent(meeting)
     # A series goes out once, as a rule; each occurrence keeps its own answers.

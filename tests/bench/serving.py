@@ -141,7 +141,17 @@ async def load(url: str, headers: dict[str, str], seconds: float, client: str) -
 
 @contextlib.contextmanager
 def server(kind: str, env: dict[str, str] | None = None) -> Iterator[str]:
-    """`kind`: trivial or app, on uvicorn (uvloop, httptools) or granian; its base URL."""
+    """`kind`: trivial or app, on uvicorn (uvloop, httptools) or granian, or the service as
+    `medvirkning run` starts it; its base URL."""
+    with server_process(kind, env) as (_, base):
+        yield base
+
+
+@contextlib.contextmanager
+def server_process(
+    kind: str, env: dict[str, str] | None = None
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """The server's process (to read its memory) and its base URL."""
     port = free_port()
     target = "tests.bench.serving:trivial_app" if kind.startswith("trivial") else None
     if kind.endswith("granian"):
@@ -150,6 +160,9 @@ def server(kind: str, env: dict[str, str] | None = None) -> Iterator[str]:
         command += ["--loop", "uvloop", "--host", "127.0.0.1", "--port", str(port)]
         command += ["--log-level", "warning"]  # granian logs no access by default
         command += [*(["--factory"] if target is None else []), app]
+    elif kind == "service":  # as in production: `medvirkning run`, nothing of the tests
+        command = [sys.executable, "-m", "medvirkning", "run", "--no-migrate"]
+        env = (env or {}) | {"MEDVIRKNING_HOST": "127.0.0.1", "MEDVIRKNING_PORT": str(port)}
     else:
         command = [sys.executable, "-m", "tests.bench.serving", "serve", kind, str(port)]
     process = subprocess.Popen(
@@ -173,7 +186,7 @@ def server(kind: str, env: dict[str, str] | None = None) -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the {kind} server did not start")
             time.sleep(0.1)
-        yield base
+        yield process, base
     finally:
         process.terminate()
         try:
