@@ -64,6 +64,9 @@ async def test_the_project_leader_builds_from_the_template_publishes_and_reads_r
 ):
     context = await signed_in(viewport=NARROW)
     page = await context.new_page()
+    # The Content-Security-Policy must block nothing these pages use (the charts included).
+    blocked: list[str] = []
+    page.on("console", lambda m: blocked.append(m.text) if "Security Policy" in m.text else None)
     await page.goto(f"{live_server}/admin/surveys")
     await checked(page)
     await page.click("button:has-text('Lag ny undersøkelse fra malen')")
@@ -142,3 +145,4 @@ async def test_the_project_leader_builds_from_the_template_publishes_and_reads_r
     await page.click("form[method=get] button")
     assert "Svarene fra Kongsberg" in await page.locator("main").inner_text()
     await checked(page)
+    assert blocked == []

@@ -58,7 +58,7 @@ def no(n: int, text: str = "") -> list[dict[str, Any]]:
 # Kongsberg 12, Notodden 6, Rollag 2 (both answering "nei", unlike everyone else).
 PILOT = {
     "Kongsberg": yes(11, '=HYPERLINK("http://x")') + yes(1, "-Mer opplæring"),
-    "Notodden": yes(6),
+    "Notodden": yes(6, "Greit nok"),
     "Rollag": no(2, "Bare vi to i Rollag kjører lønn"),
 }
 
@@ -91,6 +91,7 @@ async def test_a_municipality_under_the_threshold_is_hidden_with_a_second_so_non
     kongsberg = (await client.get(f"/admin/surveys/{survey_id}/results?kommune=Kongsberg")).text
     assert "Svarene fra Kongsberg" in kongsberg
     assert "<td>Ja</td><td>12</td><td>100 %</td>" in kongsberg
+    assert "-Mer opplæring" in kongsberg  # free text of a group above the threshold
     assert "Bare vi to i Rollag" not in kongsberg
     everyone = (await client.get(f"/admin/surveys/{survey_id}/results")).text
     assert "<td>Nei</td><td>2</td><td>10 %</td>" in everyone

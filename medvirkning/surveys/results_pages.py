@@ -16,6 +16,7 @@ from medvirkning.dependencies import User
 from medvirkning.errors import NotFound
 from medvirkning.surveys.exports import ResultsExport, results_csv, results_export
 from medvirkning.surveys.results import (
+    WITHOUT_MUNICIPALITY,
     SurveyResults,
     decimal,
     municipality_names,
@@ -103,6 +104,8 @@ async def results_page(
 ) -> Template:
     found = await _found(db, user, survey_id, versjon)
     names = await municipality_names(db)
+    if WITHOUT_MUNICIPALITY in {g.group for g in found.results.groups}:
+        names.append(WITHOUT_MUNICIPALITY)  # answers through an open link
     group = kommune or None
     if group is not None and group not in names:
         raise NotFound("Velg en kommune fra listen.")
