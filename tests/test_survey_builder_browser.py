@@ -146,3 +146,65 @@ async def test_the_project_leader_builds_from_the_template_publishes_and_reads_r
     assert "Svarene fra Kongsberg" in await page.locator("main").inner_text()
     await checked(page)
     assert blocked == []
+
+
+async def test_every_builder_form_meets_wcag_and_fits_320_pixels(
+    signed_in,  # noqa: F811
+    live_server,
+    client,
+):
+    """The forms the journey does not pass through: each question type, both kinds of
+    condition, the section form, a confirmation, a refused settings form, a nynorsk preview."""
+    survey = (
+        await client.post("/api/surveys", json={"title": "Alle typer", "language": "nynorsk"})
+    ).json()
+    survey = (
+        await client.post(
+            f"/api/surveys/{survey['id']}/sections",
+            json={"version": survey["version"], "title": "Alt"},
+        )
+    ).json()
+    for question in (
+        {"type": "single_choice", "text": "Fag", "options": ["Lønn", "Økonomi"]},
+        {"type": "number", "text": "År", "minimum": 0},
+        {"type": "short_text", "text": "Stilling", "required": False},
+    ):
+        added = await client.post(
+            f"/api/surveys/{survey['id']}/sections/0/questions",
+            json={"version": survey["version"]} | question,
+        )
+        survey = added.json()["survey"]
+    base = f"{live_server}/admin/surveys/{survey['id']}"
+    kinds = ["single_choice", "multiple_choice", "likert", "scale", "yes_no", "short_text"]
+    urls = [
+        f"{base}/sections/0/questions/new?type={kind}" for kind in [*kinds, "long_text", "number"]
+    ]
+    urls += [
+        f"{base}/sections/new",
+        f"{base}/sections/0",
+        f"{base}/sections/0/delete",
+        f"{base}/questions/q3/condition?sporsmal=q1",
+        f"{base}/questions/q3/condition?sporsmal=q2",
+        f"{base}/questions/q1/condition",
+        f"{base}/questions/q2",
+        f"{base}/questions/q2/delete",
+        f"{base}/preview",
+        f"{live_server}/admin/surveys/new",
+    ]
+    context = await signed_in(viewport=NARROW)
+    page = await context.new_page()
+    for url in urls:
+        response = await page.goto(url)
+        assert response.status == 200, url
+        await checked(page)
+    assert await page.evaluate("document.documentElement.lang") == "nb"
+    await page.goto(f"{base}/preview")
+    assert await page.evaluate("document.documentElement.lang") == "nn"
+    # A refused settings form: every error listed at the top and at its field.
+    await page.goto(f"{base}/settings")
+    await page.fill("#title", "")
+    await page.fill("#threshold", "2")
+    await page.click("main form button[type=submit]")
+    assert await page.locator(".ds-error-summary li").count() == 2
+    assert "minst 3" in await page.locator("#threshold-error").inner_text()
+    await checked(page)
