@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from medvirkning.surveys.models import SurveyAnswer, SurveyVersion
 from medvirkning.surveys.store import keep_answer
 from surveys.definition import parse_definition
-from tests.support import assert_refused, database
+from tests.support import assert_refused, database, post_form
 
 LIKERT = {"type": "likert", "text": "Dagens system støtter arbeidet mitt godt."}
 
@@ -254,3 +254,19 @@ async def test_the_phase_1_template_is_seeded_and_copied_into_an_unpublished_sur
 async def test_a_threshold_below_three_is_refused(client, threshold):
     response = await client.post("/api/surveys", json={"title": "X", "threshold": threshold})
     assert_refused(response, 400, "threshold")
+
+
+async def test_a_number_bound_beyond_what_json_can_hold_is_refused_not_stored_as_null(client):
+    survey = await with_section(client, await new_survey(client), "Om deg")
+    question = {"version": survey["version"], "type": "number", "text": "År", "maximum": 1e13}
+    response = await client.post(f"/api/surveys/{survey['id']}/sections/0/questions", json=question)
+    assert_refused(response, 400, "maximum")
+    # A form posts text: "1e400" would read as infinity, which JSON stores as null.
+    page = await post_form(
+        client,
+        f"/admin/surveys/{survey['id']}/sections/0/questions",
+        {k: str(v) for k, v in question.items()} | {"maximum": "1e400"},
+    )
+    assert page.status_code == 422
+    assert 'id="maximum-error"' in page.text
+    assert question_ids((await client.get(f"/api/surveys/{survey['id']}")).json()) == [[]]

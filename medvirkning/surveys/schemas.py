@@ -18,6 +18,8 @@ QuestionText = Annotated[str, msgspec.Meta(min_length=1, max_length=1000, patter
 HelpText = Annotated[str, msgspec.Meta(max_length=2000, pattern=TEXT)]
 Label = Annotated[str, msgspec.Meta(max_length=200, pattern=SINGLE_LINE)]
 Option = Annotated[str, msgspec.Meta(max_length=200, pattern=SINGLE_LINE)]
+# Finite and within what a person would type (JSON has no infinity to store).
+Bound = Annotated[float, msgspec.Meta(ge=-1e12, le=1e12)]
 Direction = Literal["up", "down"]
 Operator = Literal["<", "<=", "==", "!=", ">=", ">"]
 
@@ -59,8 +61,8 @@ class QuestionWrite(Struct):
     low_label: Label = ""
     high_label: Label = ""
     max_length: Annotated[int, msgspec.Meta(ge=1, le=10_000)] | None = None
-    minimum: float | None = None
-    maximum: float | None = None
+    minimum: Bound | None = None
+    maximum: Bound | None = None
     integer: bool = True
 
 
@@ -73,7 +75,7 @@ class ConditionWrite(Struct):
     options: Annotated[list[Option], msgspec.Meta(max_length=50)] = []
     answer: bool | None = None
     operator: Operator | None = None
-    value: float | None = None
+    value: Bound | None = None
 
 
 class Move(Struct):
