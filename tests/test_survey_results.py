@@ -170,3 +170,28 @@ async def test_an_unpublished_survey_has_no_results_page(client):
     response = await client.get(f"/admin/surveys/{created['id']}/results")
     assert response.status_code == 404
     assert "ikke publisert" in response.text
+
+
+async def test_results_are_read_per_published_version_and_answers_stay_with_theirs(client):
+    survey_id = await published_survey(client, {"Kongsberg": yes(5)})
+    survey = (await client.get(f"/api/surveys/{survey_id}")).json()
+    added = await client.post(
+        f"/api/surveys/{survey_id}/sections/0/questions",
+        json={"version": survey["version"], "type": "short_text", "text": "Stilling"},
+    )
+    second = await client.post(
+        f"/api/surveys/{survey_id}/publish", json={"version": added.json()["survey"]["version"]}
+    )
+    assert [v["number"] for v in second.json()["versions"]] == [1, 2]
+    newest = (await client.get(f"/api/surveys/{survey_id}/results")).json()
+    assert (newest["version"], newest["respondents"]) == (2, None)
+    first = (await client.get(f"/api/surveys/{survey_id}/results?versjon=1")).json()
+    assert (first["version"], first["respondents"]) == (1, 5)
+    assert [q["text"] for q in first["questions"]] == [
+        "Fungerte lønnskjøringen?",
+        "Hva bør bli bedre?",
+    ]
+    page = (await client.get(f"/admin/surveys/{survey_id}/results")).text
+    assert f'href="/admin/surveys/{survey_id}/results?versjon=1"' in page
+    missing = await client.get(f"/admin/surveys/{survey_id}/results?versjon=3")
+    assert missing.status_code == 404
