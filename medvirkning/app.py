@@ -47,6 +47,11 @@ from medvirkning.register_api import api_router
 from medvirkning.register_pages import page_router
 from medvirkning.security import protect
 from medvirkning.settings import Settings, load_settings
+from medvirkning.surveys.builder_pages import survey_pages
+from medvirkning.surveys.condition_pages import condition_pages
+from medvirkning.surveys.controllers import survey_api
+from medvirkning.surveys.question_pages import question_pages
+from medvirkning.surveys.results_pages import results_routes
 from medvirkning.transaction import Database
 from medvirkning.web import template_config
 
@@ -116,6 +121,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             record_pages,
             add_members_api,
             group_member_pages,
+            survey_api,
+            survey_pages,
+            question_pages,
+            condition_pages,
+            results_routes,
             create_static_files_router(path="/static", directories=[STATIC], opt=OPEN),
             *(api_router(register) for register in REGISTERS),
             *(page_router(register) for register in REGISTERS),

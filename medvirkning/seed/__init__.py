@@ -19,6 +19,7 @@ from medvirkning.choices import LanguageForm
 from medvirkning.db import Base, utcnow
 from medvirkning.plan.models import Milestone, Phase, RiskFactor
 from medvirkning.region.models import Municipality, Organisation, OrganisationKind
+from medvirkning.seed.survey_templates import seed_survey_templates
 
 SEED_DIR = Path(__file__).parent
 
@@ -107,4 +108,8 @@ async def apply_seed(db: AsyncSession) -> int:
             {"number": item["number"]},
             {"risk": item["risk"], "follow_up": item["follow_up"]},
         )
+    for record in await seed_survey_templates(db, done):
+        db.add(SeedRecord(key=record))
+        loaded += 1
+    await db.flush()
     return loaded
