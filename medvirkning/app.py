@@ -25,6 +25,7 @@ from medvirkning.auth.access import OPEN, access_guard
 from medvirkning.auth.controllers import auth_router
 from medvirkning.auth.middleware import AuthenticationMiddleware
 from medvirkning.auth.registers import ROLE_GRANTS
+from medvirkning.consultations.controllers import consultations_router
 from medvirkning.dependencies import provide_db, provide_user
 from medvirkning.health import health
 from medvirkning.input_limits import check_input
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             audit_router,
             outbox_router,
             meetings_router,
+            consultations_router,
             meeting_pages,
             member_pages,
             record_pages,
