@@ -26,6 +26,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 MENU: list[tuple[str, str, Any]] = [
     ("/moter", "Mine møter", SIGNED_IN),
     ("/admin/meetings", "Møter", frozenset({Role.ADMIN})),
+    ("/droftinger", "Drøftinger", frozenset({Role.ADMIN, Role.STEERING, Role.UNION_REP})),
     ("/admin/municipalities", "Kommuner", SIGNED_IN),
     ("/admin/organisations", "Organisasjoner", SIGNED_IN),
     ("/admin/people", "Personer", frozenset({Role.ADMIN})),
