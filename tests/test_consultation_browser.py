@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -19,10 +20,11 @@ from sqlalchemy import update
 
 from medvirkning.app import create_app
 from medvirkning.auth.models import Role
+from medvirkning.db import utcnow
 from medvirkning.people.models import Person
-from tests.consultation_support import Roles, create, ids
+from tests.consultation_support import Roles, add_meeting, create, ids
 from tests.support import database
-from tests.test_browser import violations
+from tests.test_browser import signed_in, violations  # noqa: F401  (the fixture, by name)
 from tests.test_consultations import head_in
 from tests.test_members_browser import NARROW, sideways
 
@@ -163,3 +165,48 @@ async def test_a_union_representative_disputes_then_confirms_the_corrected_proto
 
     answers = (await client.get(url)).json()["unions"]
     assert [(u["union"]["name"], u["answer"]) for u in answers] == [("Fagforbundet", "confirmed")]
+
+
+@pytest.mark.parametrize(
+    "viewport", [NARROW, {"width": 1280, "height": 800}], ids=["320px", "desktop"]
+)
+async def test_the_project_leaders_consultation_pages_meet_wcag_and_fit_320_pixels(
+    signed_in,  # noqa: F811
+    live_server,
+    client,
+    viewport,
+):
+    known = await ids(client)
+    meeting_id = await add_meeting(client, "Drøfting", utcnow() + timedelta(days=1))
+    made = await create(
+        client,
+        "Rollag: nye lønnsrutiner med et langt navn som må brytes på en smal skjerm",
+        known["Rollag"],
+        [known["Fagforbundet"], known["Utdanningsforbundet"]],
+        meeting_id,
+        documents=[{"title": "Saksframlegg", "url": "https://example.no/sak.pdf"}],
+    )
+    url = f"/api/consultations/{made['id']}"
+    await client.post(f"{url}/documents/send")
+    await client.put(f"{url}/protocol", json={"text": "Linje én.\nLinje to."})
+    await client.post(f"{url}/protocol/send")
+    await client.put(f"{url}/protocol", json={"text": "Linje én.\nLinje 2.", "correction": True})
+    await client.post(f"{url}/comments", json={"text": "Vi sender et nytt utkast."})
+    context = await signed_in(viewport=viewport)
+    page = await context.new_page()
+    await page.goto(f"{live_server}/droftinger")
+    assert "Kort varsel: " in await page.locator("main").inner_text()
+    await checked(page)
+    await page.goto(f"{live_server}/droftinger/{made['id']}")
+    assert "Kort varsel:" in await page.locator("main").inner_text()
+    await checked(page)
+    await page.fill("#hode", "ikke et hode")
+    await page.click("text=Sjekk loggen")
+    assert "Hodet må skrives som" in await page.locator("#hode-error").inner_text()
+    await checked(page)
+    await page.goto(f"{live_server}/admin/consultations/{made['id']}/edit")
+    await checked(page)
+    await page.goto(f"{live_server}/admin/consultations/new")
+    await page.click("main form button[type=submit]")
+    assert await page.evaluate("document.activeElement.className") == "ds-error-summary"
+    await checked(page)

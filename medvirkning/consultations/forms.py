@@ -13,10 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from medvirkning.consultations.models import Consultation
 from medvirkning.consultations.schemas import ConsultationCreate
 from medvirkning.db import utcnow
-from medvirkning.errors import InvalidInput, translate_validation_message
+from medvirkning.errors import FieldError, InvalidInput, translate_validation_message
 from medvirkning.meetings.forms import lines, listed
 from medvirkning.meetings.models import Meeting
+from medvirkning.meetings.schemas import DocumentCreate
 from medvirkning.region.models import Municipality, Organisation, OrganisationKind
+from medvirkning.schema import LongText
 from medvirkning.web import struct_from_form
 
 RECORD_FIELDS = [
@@ -58,14 +60,43 @@ def consultation_from_form(data: dict[str, Any], target: type[Any]) -> Any:
     names = [*RECORD_FIELDS, "version"]
     if target is ConsultationCreate:
         names.append("municipality_id")
-    values = struct_from_form(target, data, names)
-    extra: dict[str, Any] = {"unions": _unions(data)}
-    if target is ConsultationCreate:
-        extra["documents"] = _documents(data.get("documents", ""))
+    errors: list[FieldError] = []
+    values: dict[str, Any] = {}
     try:
-        return msgspec.convert(msgspec.structs.asdict(values) | extra, target, strict=False)
+        values = msgspec.structs.asdict(struct_from_form(target, data, names))
+    except InvalidInput as refused:
+        errors += refused.errors
+    values["unions"] = _unions(data)
+    for field, items in _texts(data, values["unions"]):
+        errors += _check(field, items)
+    if target is ConsultationCreate:
+        values["documents"] = _documents(data.get("documents", ""))
+        for number, document in enumerate(values["documents"], start=1):
+            for error in _check("documents", [document], DocumentCreate):
+                errors.append(FieldError("documents", f"Linje {number}: {error.message}"))
+    if errors:
+        raise InvalidInput(errors=errors)
+    try:
+        return msgspec.convert(values, target, strict=False)
     except msgspec.ValidationError as exc:
         raise InvalidInput(errors=[translate_validation_message(str(exc))]) from None
+
+
+def _texts(data: dict[str, Any], unions: list[dict[str, Any]]) -> list[tuple[str, list[Any]]]:
+    """Each union's text fields, under the names the page gives them."""
+    return [
+        (f"{name}_{u['union_id']}", [u[name]])
+        for u in unions
+        for name in ("participants", "position", "addition")
+    ]
+
+
+def _check(field: str, items: list[Any], kind: Any = LongText) -> list[FieldError]:
+    try:
+        msgspec.convert(items, list[kind], strict=False)
+    except msgspec.ValidationError as exc:
+        return [FieldError(field, translate_validation_message(str(exc)).message)]
+    return []
 
 
 def values_of(consultation: Consultation) -> dict[str, Any]:
