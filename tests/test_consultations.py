@@ -98,6 +98,12 @@ async def test_a_confirmed_protocol_is_locked_and_a_correction_needs_confirming_
     # Confirmed is locked: no edit, no new answer; only a correction, which asks again.
     locked = await client.put(f"{url}/protocol", json={"text": "Etterpå."})
     assert locked.json()["code"] == "protocol_locked"
+    addition = [{"union_id": known["Fagforbundet"], "addition": "Lagt til i ettertid."}]
+    changed = await client.patch(url, json={"unions": addition, "agreed": False})
+    assert changed.json()["code"] == "protocol_locked"
+    renamed = await client.patch(url, json={"matter": "Nytt lønnssystem i Rollag kommune"})
+    assert renamed.status_code == 200
+    assert [u["addition"] for u in renamed.json()["unions"]] == ["", ""]
     again = await client.post(f"{url}/protocol/answers", json={"answer": "disputed", "reason": "x"})
     assert again.status_code == 409
     third = await client.put(f"{url}/protocol", json={"text": "Versjon 3.", "correction": True})
@@ -120,6 +126,7 @@ async def test_a_confirmed_protocol_is_locked_and_a_correction_needs_confirming_
         "confirmed",
         "confirmed",
         "locked",
+        "protocol_edited",  # the matter renamed: the record, not the locked protocol
         "new_version",
     ]
     assert log[5].payload["reason"] == "Tilførselen vår om opplæring mangler."

@@ -186,6 +186,16 @@ def _record(consultation: Consultation) -> dict[str, Any]:
     }
 
 
+def _protocol_part(consultation: Consultation) -> Any:
+    """What the parties confirm beside the protocol's text: who took part, the positions,
+    the additions and whether they agreed."""
+    return (
+        consultation.employer_participants,
+        consultation.agreed,
+        [(u.union_id, u.participants, u.position, u.addition) for u in consultation.unions],
+    )
+
+
 async def update_consultation(
     db: AsyncSession,
     settings: Settings,
@@ -203,11 +213,22 @@ async def update_consultation(
         raise InvalidInput(errors=errors)
     if seen is not None:
         await claim_version(db, consultation, seen, lambda c: c.matter)
+    before = _protocol_part(consultation)
     for name, value in changes.items():
         if name == "unions":
             _set_unions(consultation, data.unions)  # type: ignore[arg-type]
         else:
             setattr(consultation, name, value.strip() if isinstance(value, str) else value)
+    protocol = consultation.protocol
+    if (
+        protocol
+        and protocol.status != ProtocolStatus.DRAFT
+        and _protocol_part(consultation) != before
+    ):
+        raise ProtocolLocked(
+            "Deltakerne, standpunktene, protokolltilførslene og enigheten hører til protokollen, "
+            "som er sendt eller bekreftet. Lag en rettet versjon av protokollen først."
+        )
     await db.flush()
     consultation = await queries.load_consultation(db, consultation_id)
     payload = {"part": "record", **_record(consultation)}
