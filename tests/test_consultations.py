@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from medvirkning.auth.models import Role
 from medvirkning.consultations import chain
+from medvirkning.mail.models import OutboxMessage
 from medvirkning.people.models import Person
 from tests.consultation_support import Roles, add_meeting, create, ids
 from tests.support import assert_refused, database
@@ -162,3 +163,30 @@ async def test_a_consultation_with_unknown_links_is_refused_naming_the_fields(cl
     body = assert_refused(response, 422, "municipality_id")
     assert {e["field"] for e in body["errors"]} == {"municipality_id", "meeting_id", "unions"}
     assert (await client.get("/api/consultations")).json() == []
+
+
+async def test_letters_go_to_the_taking_part_unions_representatives_at_that_level_only(client):
+    known = await ids(client)
+    roles = Roles(client)
+    for name, union, municipality in [
+        ("fag-rollag", "Fagforbundet", "Rollag"),
+        ("fag-kongsberg", "Fagforbundet", "Kongsberg"),
+        ("fag-region", "Fagforbundet", None),
+        ("utd-rollag", "Utdanningsforbundet", "Rollag"),
+    ]:
+        await roles.add(name, Role.UNION_REP, union=union, municipality=municipality)
+    made = await create(client, "Rollag: lønn", known["Rollag"], [known["Fagforbundet"]])
+    url = f"/api/consultations/{made['id']}"
+    await client.put(f"{url}/protocol", json={"text": "Protokoll."})
+    await client.post(f"{url}/protocol/send")
+    async with database(client) as db:
+        sent = list(
+            await db.execute(
+                select(OutboxMessage.recipient, OutboxMessage.subject).where(
+                    OutboxMessage.kind.like("consultation%")
+                )
+            )
+        )
+    assert [tuple(row) for row in sent] == [
+        ("fag-rollag@kommune.no", "Protokoll til bekreftelse: Rollag: lønn")
+    ]
