@@ -65,14 +65,12 @@ async def new_page(db: Db) -> Template:
 
 
 @post("/admin/consultations/new", opt=ADMIN, include_in_schema=False)
-async def create(
-    db: Db, settings: AppSettings, user: User, data: URLEncodedBody[dict[str, Any]]
-) -> Template | Redirect:
+async def create(db: Db, user: User, data: URLEncodedBody[dict[str, Any]]) -> Template | Redirect:
     made: list[Consultation] = []
 
     async def act() -> None:
         payload = consultation_from_form(data, ConsultationCreate)
-        made.append(await services.create_consultation(db, settings, payload, user))
+        made.append(await services.create_consultation(db, payload, user))
 
     if error := await attempt(db, act):
         return await _form(db, None, data, error)
@@ -88,7 +86,6 @@ async def edit_page(db: Db, consultation_id: FromPath[int]) -> Template:
 @post("/admin/consultations/{consultation_id:int}/edit", opt=ADMIN, include_in_schema=False)
 async def edit(
     db: Db,
-    settings: AppSettings,
     user: User,
     consultation_id: FromPath[int],
     data: URLEncodedBody[dict[str, Any]],
@@ -97,7 +94,7 @@ async def edit(
 
     async def act() -> None:
         payload = consultation_from_form(data, ConsultationUpdate)
-        await services.update_consultation(db, settings, consultation_id, payload, user)
+        await services.update_consultation(db, consultation_id, payload, user)
 
     if error := await attempt(db, act):
         return await _form(db, await queries.load_consultation(db, consultation_id), data, error)

@@ -102,7 +102,7 @@ async def list_consultations(db: Db, settings: AppSettings, user: User) -> list[
 async def create_consultation(
     db: Db, settings: AppSettings, user: User, data: JSONBody[ConsultationCreate]
 ) -> ConsultationRead:
-    consultation = await services.create_consultation(db, settings, data, user)
+    consultation = await services.create_consultation(db, data, user)
     return await consultation_read(db, settings, consultation)
 
 
@@ -123,7 +123,7 @@ async def update_consultation(
     data: JSONBody[ConsultationUpdate],
 ) -> ConsultationRead:
     try:
-        consultation = await services.update_consultation(db, settings, consultation_id, data, user)
+        consultation = await services.update_consultation(db, consultation_id, data, user)
     except StaleEdit as stale:  # the answer shows the record as the other person saved it
         current = await queries.load_consultation(db, consultation_id)
         stale.current = await consultation_read(db, settings, current)

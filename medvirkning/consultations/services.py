@@ -132,7 +132,7 @@ def _documents(documents: list[DocumentCreate]) -> list[ConsultationDocument]:
 
 
 async def create_consultation(
-    db: AsyncSession, settings: Settings, data: ConsultationCreate, user: Principal
+    db: AsyncSession, data: ConsultationCreate, user: Principal
 ) -> Consultation:
     values = msgspec.structs.asdict(data)
     errors = await _check_links(db, values) + await _check_unions(db, data.unions)
@@ -198,7 +198,6 @@ def _protocol_part(consultation: Consultation) -> Any:
 
 async def update_consultation(
     db: AsyncSession,
-    settings: Settings,
     consultation_id: int,
     data: ConsultationUpdate,
     user: Principal,
