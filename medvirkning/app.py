@@ -25,6 +25,9 @@ from medvirkning.auth.access import OPEN, access_guard
 from medvirkning.auth.controllers import auth_router
 from medvirkning.auth.middleware import AuthenticationMiddleware
 from medvirkning.auth.registers import ROLE_GRANTS
+from medvirkning.consultations.admin_pages import consultation_admin_pages
+from medvirkning.consultations.controllers import consultations_router
+from medvirkning.consultations.pages import consultation_pages
 from medvirkning.dependencies import provide_db, provide_user
 from medvirkning.health import health
 from medvirkning.input_limits import check_input
@@ -116,6 +119,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             audit_router,
             outbox_router,
             meetings_router,
+            consultations_router,
+            consultation_pages,
+            consultation_admin_pages,
             meeting_pages,
             member_pages,
             record_pages,

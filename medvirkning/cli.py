@@ -291,3 +291,43 @@ def import_people_command(path: Path, skip_bad_lines: bool) -> None:
     for problem in problems:
         click.echo(f"skipped {problem}", err=True)
     click.echo(f"Imported {imported} people; skipped {len(problems)} bad line(s).")
+
+
+@main.command("verify-log")
+@click.argument("consultation_id", type=int, required=False)
+@click.option("--head", default=None, help="A head from an e-mail: <sequence>:<hash>.")
+def verify_log(consultation_id: int | None, head: str | None) -> None:
+    """Verify a consultation's log (or every consultation's), naming the first broken entry;
+    with --head, also that the log still reaches the head an e-mail carried. Exit code 1
+    when a log is broken."""
+    from sqlalchemy import select
+
+    from medvirkning.consultations import chain, log
+    from medvirkning.consultations.models import Consultation
+
+    settings = _set_up_settings()
+    if head is not None and consultation_id is None:
+        raise click.ClickException("--head belongs to one consultation: give its id too.")
+    if head is not None:
+        try:
+            chain.parse_head(head)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    async def go() -> list[tuple[int, chain.Verdict]]:
+        async with connected(settings.database_url) as database, database.transaction() as db:
+            wanted = [consultation_id] if consultation_id is not None else None
+            found = list(await db.scalars(select(Consultation.id).order_by(Consultation.id)))
+            if wanted is not None and consultation_id not in found:
+                raise click.ClickException(f"No consultation with id {consultation_id}.")
+            return [(i, await log.verify(db, i, head)) for i in wanted or found]
+
+    broken = False
+    for number, verdict in asyncio.run(go()):
+        if verdict.ok:
+            click.echo(f"Drøfting {number}: hel, {verdict.entries} poster, hode {verdict.head}")
+        else:
+            broken = True
+            click.echo(f"Drøfting {number}: BRUTT ved post {verdict.broken}: {verdict.message}")
+    if broken:
+        sys.exit(1)

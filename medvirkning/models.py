@@ -2,6 +2,15 @@
 
 from medvirkning.audit import AuditEvent
 from medvirkning.auth.models import ApiToken, RoleGrant, SignInAttempt, SignInLink, UserSession
+from medvirkning.consultations.models import (
+    Consultation,
+    ConsultationComment,
+    ConsultationDocument,
+    ConsultationLogEntry,
+    ConsultationUnion,
+    ProtocolAnswer,
+    ProtocolVersion,
+)
 from medvirkning.db import Base
 from medvirkning.mail.models import OutboxMessage
 from medvirkning.meetings.models import (
@@ -24,6 +33,11 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "CalendarFeed",
+    "Consultation",
+    "ConsultationComment",
+    "ConsultationDocument",
+    "ConsultationLogEntry",
+    "ConsultationUnion",
     "Group",
     "Invitation",
     "Meeting",
@@ -36,6 +50,8 @@ __all__ = [
     "OutboxMessage",
     "Person",
     "Phase",
+    "ProtocolAnswer",
+    "ProtocolVersion",
     "RiskFactor",
     "RoleGrant",
     "SeedRecord",

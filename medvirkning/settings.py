@@ -67,6 +67,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     reply_folder_handled: str = "Medvirkning/Behandlet"
     reply_folder_unreadable: str = "Medvirkning/Uleselig"
     replies_every_seconds: float = 60.0
+    # The least working days between a consultation's documents sent and its meeting.
+    consultation_notice_days: Annotated[int, msgspec.Meta(ge=0, le=60)] = 5
 
     @property
     def secure_cookies(self) -> bool:

@@ -27,6 +27,7 @@ MENU: list[tuple[str, str, Any]] = [
     ("/moter", "Mine møter", SIGNED_IN),
     ("/admin/meetings", "Møter", frozenset({Role.ADMIN})),
     ("/admin/surveys", "Undersøkelser", frozenset({Role.ADMIN, Role.STEERING})),
+    ("/droftinger", "Drøftinger", frozenset({Role.ADMIN, Role.STEERING, Role.UNION_REP})),
     ("/admin/municipalities", "Kommuner", SIGNED_IN),
     ("/admin/organisations", "Organisasjoner", SIGNED_IN),
     ("/admin/people", "Personer", frozenset({Role.ADMIN})),
