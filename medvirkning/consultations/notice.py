@@ -13,8 +13,6 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
-import holidays
-
 OSLO = ZoneInfo("Europe/Oslo")
 
 
@@ -39,7 +37,10 @@ def is_working_day(day: date) -> bool:
 
 @cache
 def _public_holidays(year: int) -> frozenset[date]:
-    # Weekends are counted apart; older releases listed every Sunday unless told not to.
+    # Imported here: its country tables cost the serving process 3 MiB until a
+    # consultation is counted. Weekends are counted apart (older releases listed Sundays).
+    import holidays
+
     return frozenset(holidays.Norway(years=year, include_sundays=False))
 
 
