@@ -27,6 +27,8 @@ from medvirkning.auth.middleware import AuthenticationMiddleware
 from medvirkning.auth.registers import ROLE_GRANTS
 from medvirkning.dependencies import provide_db, provide_user
 from medvirkning.health import health
+from medvirkning.inputs.pages import input_pages
+from medvirkning.inputs.registers import DECISIONS, INPUTS, LEARNING_POINTS, THEMES
 from medvirkning.input_limits import check_input
 from medvirkning.jobs import every
 from medvirkning.mail.controllers import outbox_router
@@ -61,6 +63,10 @@ REGISTERS = [
     MILESTONES,
     RISK_FACTORS,
     ROLE_GRANTS,
+    THEMES,
+    INPUTS,
+    DECISIONS,
+    LEARNING_POINTS,
 ]
 
 
@@ -116,6 +122,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             record_pages,
             add_members_api,
             group_member_pages,
+            input_pages,
             create_static_files_router(path="/static", directories=[STATIC], opt=OPEN),
             *(api_router(register) for register in REGISTERS),
             *(page_router(register) for register in REGISTERS),

@@ -1,8 +1,10 @@
 """Every table, imported in one place so Alembic and the seed see the whole schema."""
 
+from medvirkning.anchoring.models import AnchoringTarget
 from medvirkning.audit import AuditEvent
 from medvirkning.auth.models import ApiToken, RoleGrant, SignInAttempt, SignInLink, UserSession
 from medvirkning.db import Base
+from medvirkning.inputs.models import Decision, Input, LearningPoint, Theme
 from medvirkning.mail.models import OutboxMessage
 from medvirkning.meetings.models import (
     CalendarFeed,
@@ -21,6 +23,11 @@ from medvirkning.surveys.models import Survey, SurveyAnswer, SurveyVersion
 metadata = Base.metadata
 
 __all__ = [
+    "AnchoringTarget",
+    "Decision",
+    "Input",
+    "LearningPoint",
+    "Theme",
     "ApiToken",
     "AuditEvent",
     "CalendarFeed",

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from medvirkning.choices import LanguageForm
 from medvirkning.db import Base, utcnow
+from medvirkning.inputs.models import Decision, DecisionBody, Theme
 from medvirkning.plan.models import Milestone, Phase, RiskFactor
 from medvirkning.region.models import Municipality, Organisation, OrganisationKind
 
@@ -106,5 +107,15 @@ async def apply_seed(db: AsyncSession) -> int:
             RiskFactor,
             {"number": item["number"]},
             {"risk": item["risk"], "follow_up": item["follow_up"]},
+        )
+    inputs = _load("inputs.toml")
+    for item in inputs["theme"]:
+        await adopt(item["key"], Theme, {"name": item["name"]}, {})
+    for item in inputs["decision"]:
+        await adopt(
+            item["key"],
+            Decision,
+            {"body": DecisionBody(item["body"]), "decided_on": item["decided_on"]},
+            {k: item[k] for k in ("case_number", "title", "summary")},
         )
     return loaded
