@@ -27,9 +27,9 @@ from medvirkning.auth.middleware import AuthenticationMiddleware
 from medvirkning.auth.registers import ROLE_GRANTS
 from medvirkning.dependencies import provide_db, provide_user
 from medvirkning.health import health
+from medvirkning.input_limits import check_input
 from medvirkning.inputs.pages import input_pages
 from medvirkning.inputs.registers import DECISIONS, INPUTS, LEARNING_POINTS, THEMES
-from medvirkning.input_limits import check_input
 from medvirkning.jobs import every
 from medvirkning.mail.controllers import outbox_router
 from medvirkning.mail.worker import run_worker
