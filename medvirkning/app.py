@@ -19,6 +19,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 
 from medvirkning import errors
+from medvirkning.anchoring.pages import anchoring_pages
 from medvirkning.api_docs import ApiDocsPage
 from medvirkning.audit_views import audit_router
 from medvirkning.auth.access import OPEN, access_guard
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             add_members_api,
             group_member_pages,
             input_pages,
+            anchoring_pages,
             create_static_files_router(path="/static", directories=[STATIC], opt=OPEN),
             *(api_router(register) for register in REGISTERS),
             *(page_router(register) for register in REGISTERS),

@@ -18,7 +18,7 @@ from medvirkning.auth.access import SIGNED_IN, Principal, is_allowed
 from medvirkning.auth.models import Role
 from medvirkning.choices import Choice
 from medvirkning.errors import AppError, FieldError, InvalidInput, translate_validation_message
-from medvirkning.formats import date_no, datetime_no, time_no
+from medvirkning.formats import date_no, datetime_no, number_no, time_no
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -57,7 +57,9 @@ def menu_for(user: Principal | None) -> list[tuple[str, str]]:
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:
     def configure(engine: JinjaTemplateEngine) -> None:
         env = engine.engine
-        env.filters.update(date_no=date_no, time_no=time_no, datetime_no=datetime_no)
+        env.filters.update(
+            date_no=date_no, time_no=time_no, datetime_no=datetime_no, number_no=number_no
+        )
         env.globals.update(menu_for=menu_for)
         env.autoescape = True
 
