@@ -3,7 +3,9 @@ JSON through msgspec, DOCX through python-docx, PDF/A through WeasyPrint."""
 
 from __future__ import annotations
 
+import gc
 import io
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -67,7 +69,13 @@ def pdf(document: str) -> bytes:
     except (ImportError, OSError) as missing:
         raise PdfUnavailable() from missing
     style = CSS(filename=str(PRINT_CSS))
-    written: bytes = HTML(string=document).write_pdf(stylesheets=[style], pdf_variant=PDF_VARIANT)
+    with warnings.catch_warnings():
+        # WeasyPrint leaves its sRGB profile's file to the collector; nothing of ours leaks.
+        warnings.simplefilter("ignore", ResourceWarning)
+        written: bytes = HTML(string=document).write_pdf(
+            stylesheets=[style], pdf_variant=PDF_VARIANT
+        )
+        gc.collect()
     return written
 
 

@@ -9,7 +9,7 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Response, Stream, Template
 
 from medvirkning.anchoring import chapter, exports, record, targets
-from medvirkning.anchoring.views import cell_href, heatmap_svg, record_read
+from medvirkning.anchoring.views import cell_href, gap_rows, heatmap_svg, record_read
 from medvirkning.auth.access import ADMIN, ADMIN_AND_STEERING
 from medvirkning.auth.models import Role
 from medvirkning.db import Db
@@ -75,9 +75,11 @@ async def region_cell(db: Db, phase_id: FromPath[int]) -> Template:
     return await _cell(db, None, phase_id)
 
 
-async def _printable(db: Db) -> str:
+async def _printable(db: Db, pdf: bool = False) -> str:
     compiled = await record.compile_record(db)
-    return exports.html(PRINT, read=record_read(compiled), heatmap=heatmap_svg(compiled))
+    read = record_read(compiled)
+    svg = heatmap_svg(compiled)
+    return exports.html(PRINT, read=read, rows=gap_rows(read), heatmap=svg, pdf=pdf)
 
 
 @get("/forankring/utskrift", opt=ADMIN_AND_STEERING, include_in_schema=False)
@@ -88,7 +90,7 @@ async def printable(db: Db) -> Response[Any]:
 @get("/forankring/forankring.md", opt=ADMIN_AND_STEERING, include_in_schema=False)
 async def record_markdown(db: Db) -> Response[Any]:
     read = record_read(await record.compile_record(db))
-    text = exports.markdown("anchoring/record.md", read=read)
+    text = exports.markdown("anchoring/record.md", read=read, rows=gap_rows(read))
     return download(text, "text/markdown; charset=utf-8", "forankring.md")
 
 
@@ -106,7 +108,9 @@ async def record_docx(db: Db) -> Response[Any]:
 
 @get("/forankring/forankring.pdf", opt=ADMIN_AND_STEERING, include_in_schema=False)
 async def record_pdf(db: Db) -> Response[Any]:
-    return download(exports.pdf(await _printable(db)), "application/pdf", "forankring.pdf")
+    return download(
+        exports.pdf(await _printable(db, pdf=True)), "application/pdf", "forankring.pdf"
+    )
 
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

@@ -144,3 +144,11 @@ def heatmap_svg(record: AnchoringRecord) -> str:
         cells.append(line)
     columns = [p.label for p in context.phases]
     return render("Mangler per kommune og fase", rows, columns, cells)
+
+
+def gap_rows(read: RecordRead) -> list[tuple[str, list[CellRead]]]:
+    """The cells row by row (a municipality, then the region), in the record's order."""
+    rows: dict[str, list[CellRead]] = {}
+    for cell in read.cells:
+        rows.setdefault(cell.municipality, []).append(cell)
+    return list(rows.items())
