@@ -141,15 +141,39 @@ class MeetingSource:
         )
 
     async def collect(self, db: AsyncSession, context: Context) -> Finding:
-        held = self._held(context).where(Person.municipality_id.is_not(None)).subquery()
-        came = held.c.attended.is_(True)
+        # Counted per meeting and municipality first, so the phase is worked out per meeting.
+        per_meeting = (
+            select(
+                Invitation.meeting_id.label("meeting_id"),
+                Person.municipality_id.label("municipality_id"),
+                func.count(Invitation.id).label("invited"),
+                func.sum(case((Invitation.attended.is_(True), 1), else_=0)).label("came"),
+            )
+            .join(Person, Person.id == Invitation.person_id)
+            .where(Invitation.removed_at.is_(None), Person.municipality_id.is_not(None))
+            .group_by(Invitation.meeting_id, Person.municipality_id)
+            .subquery()
+        )
+        held = (
+            select(
+                per_meeting.c.municipality_id,
+                func.coalesce(Meeting.phase_id, context.phase_of_moment(Meeting.starts_at)).label(
+                    "phase_id"
+                ),
+                per_meeting.c.invited,
+                per_meeting.c.came,
+            )
+            .join(Meeting, Meeting.id == per_meeting.c.meeting_id)
+            .where(Meeting.cancelled_at.is_(None), Meeting.ends_at < context.now)
+            .subquery()
+        )
         # Grouped outside: PostgreSQL would not match the phase expression's parameters twice.
         stmt = select(
             held.c.municipality_id,
             held.c.phase_id,
-            func.count(distinct(case((came, held.c.meeting_id)))),
-            func.count(case((came, held.c.invitation_id))),
-            func.count(held.c.invitation_id),
+            func.count(case((held.c.came > 0, 1))),
+            func.sum(held.c.came),
+            func.sum(held.c.invited),
         ).group_by(held.c.municipality_id, held.c.phase_id)
         figures = _table((await db.execute(stmt)).all(), list(self.figures))
         gaps = below_target(

@@ -38,13 +38,35 @@ class SurveySource:
         )
 
     async def collect(self, db: AsyncSession, context: Context) -> Finding:
-        answers = self._answers(context).subquery()
+        # Counted per version and municipality first: the phase is worked out per survey.
+        counted = (
+            select(
+                SurveyAnswer.survey_version_id.label("version_id"),
+                SurveyAnswer.municipality_id.label("municipality_id"),
+                func.count().label("answers"),
+            )
+            .group_by(SurveyAnswer.survey_version_id, SurveyAnswer.municipality_id)
+            .subquery()
+        )
+        phase = func.coalesce(Survey.phase_id, context.phase_of_moment(Survey.opens_at))
+        placed = (
+            select(
+                counted.c.municipality_id,
+                phase.label("phase_id"),
+                Survey.id.label("survey_id"),
+                counted.c.answers,
+            )
+            .join(SurveyVersion, SurveyVersion.id == counted.c.version_id)
+            .join(Survey, Survey.id == SurveyVersion.survey_id)
+            .where(Survey.is_template.is_(False))
+            .subquery()
+        )
         stmt = select(
-            answers.c.municipality_id,
-            answers.c.phase_id,
-            func.count(distinct(answers.c.survey_id)),
-            func.count(answers.c.answer_id),
-        ).group_by(answers.c.municipality_id, answers.c.phase_id)
+            placed.c.municipality_id,
+            placed.c.phase_id,
+            func.count(distinct(placed.c.survey_id)),
+            func.sum(placed.c.answers),
+        ).group_by(placed.c.municipality_id, placed.c.phase_id)
         figures: dict[Cell, dict[str, int]] = {}
         for municipality_id, phase_id, surveys, count in await db.execute(stmt):
             if phase_id is not None:
