@@ -19,6 +19,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 
 from medvirkning import errors
+from medvirkning.anchoring.controllers import anchoring_record_api
 from medvirkning.anchoring.pages import anchoring_pages
 from medvirkning.api_docs import ApiDocsPage
 from medvirkning.audit_views import audit_router
@@ -29,6 +30,7 @@ from medvirkning.auth.registers import ROLE_GRANTS
 from medvirkning.dependencies import provide_db, provide_user
 from medvirkning.health import health
 from medvirkning.input_limits import check_input
+from medvirkning.inputs.controllers import point_to_input_api
 from medvirkning.inputs.pages import input_pages
 from medvirkning.inputs.registers import DECISIONS, INPUTS, LEARNING_POINTS, THEMES
 from medvirkning.jobs import every
@@ -125,6 +127,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             group_member_pages,
             input_pages,
             anchoring_pages,
+            point_to_input_api,
+            anchoring_record_api,
             create_static_files_router(path="/static", directories=[STATIC], opt=OPEN),
             *(api_router(register) for register in REGISTERS),
             *(page_router(register) for register in REGISTERS),

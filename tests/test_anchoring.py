@@ -104,3 +104,15 @@ async def test_the_record_takes_as_many_statements_at_three_times_the_data(clien
     async with database(client) as db, db.begin():
         await anchoring_scenario.build(db, scale=3)
     assert await statements() == small
+
+
+async def test_the_api_gives_the_record_the_download_gives(client):
+    async with database(client) as db, db.begin():
+        await anchoring_scenario.build(db)
+    api = (await client.get("/api/anchoring-record")).json()
+    download = (await client.get("/forankring/forankring.json")).json()
+    assert listed_gaps(api) == anchoring_scenario.PLANTED
+    assert {k: v for k, v in api.items() if k != "compiled_at"} == {
+        k: v for k, v in download.items() if k != "compiled_at"
+    }
+    assert "anchoring_record" in (await client.get("/schema/openapi.json")).text

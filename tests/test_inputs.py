@@ -168,3 +168,16 @@ async def test_a_member_records_a_learning_point_and_steering_only_reads(anonymo
     assert (await anonymous.get("/admin/learning-points")).status_code == 200
     blocked = await post_form(anonymous, "/admin/learning-points/new", {}, follow_redirects=False)
     assert blocked.status_code == 403
+
+
+async def test_the_api_takes_a_point_in_as_input_and_the_input_links_back(client):
+    meeting_id, point_id, _ = await tinn_meeting_with_a_point(client)
+    created = await client.post(f"/api/meetings/{meeting_id}/points/{point_id}/input")
+    assert created.status_code == 201, created.text
+    assert created.json()["source_kind"] == "meeting_point"
+    assert created.json()["meeting_point_id"] == point_id
+    again = await client.post(f"/api/meetings/{meeting_id}/points/{point_id}/input")
+    assert again.status_code == 409
+    assert again.json()["code"] == "point_already_input"
+    page = await client.get(f"/admin/inputs/{created.json()['id']}")
+    assert f'href="/admin/meetings/{meeting_id}">Møtet der punktet ble tatt opp' in page.text

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 from medvirkning.choices import Choice, choice_column
 from medvirkning.db import Base, Timestamped
 from medvirkning.formats import OSLO
+from medvirkning.meetings.models import MeetingPoint
 from medvirkning.people.models import Group, Person
 from medvirkning.plan.models import Phase, RiskFactor
 from medvirkning.region.models import Municipality
@@ -103,6 +104,8 @@ class Input(Timestamped, Base):
     group: Mapped[Group | None] = relationship(lazy="joined")
     theme: Mapped[Theme] = relationship(lazy="joined")
     phase: Mapped[Phase | None] = relationship(lazy="joined")
+    # The point it came from, for the link back to its meeting.
+    meeting_point: Mapped[MeetingPoint | None] = relationship(lazy="joined")
 
 
 class Decision(Timestamped, Base):
