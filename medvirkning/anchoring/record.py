@@ -12,14 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medvirkning.anchoring.models import AnchoringTarget
+from medvirkning.anchoring.register_sources import DecisionSource, LearningSource
 from medvirkning.anchoring.source import Context, Finding, Gap, Item, PhaseSpan, Source, Target
-from medvirkning.anchoring.sources import (
-    DecisionSource,
-    GroupSource,
-    InputSource,
-    LearningSource,
-    MeetingSource,
-)
+from medvirkning.anchoring.sources import GroupSource, InputSource, MeetingSource
 from medvirkning.anchoring.survey_source import SurveySource
 from medvirkning.db import utcnow
 from medvirkning.errors import NotFound

@@ -1,6 +1,6 @@
-"""The evidence sources built so far: groups, meetings, input, decisions, learning points
-(surveys in `survey_source.py`). Each compiles its figures for every cell in one grouped
-query, so the record sends the same statements however much there is."""
+"""The evidence sources of groups, meetings and input (decisions and learning points in
+`register_sources.py`, surveys in `survey_source.py`). Each compiles its figures for every
+cell in one grouped query, so the record sends the same statements however much there is."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from medvirkning.anchoring.rules import above_zero, below_target, plural
 from medvirkning.anchoring.source import Cell, Context, Finding, Item, PhaseSpan, Target
 from medvirkning.formats import date_no
-from medvirkning.inputs.models import Decision, FollowUp, Input, LearningPoint
+from medvirkning.inputs.models import FollowUp, Input
 from medvirkning.meetings.models import Invitation, Meeting
 from medvirkning.people.models import Group, GroupKind, Membership, Person
 from medvirkning.plan.models import Phase
@@ -22,7 +22,7 @@ from medvirkning.plan.models import Phase
 TAKING_PART = (GroupKind.WORKING_GROUP, GroupKind.REFERENCE_GROUP)
 
 
-def _table(rows: Sequence[Any], names: Sequence[str]) -> dict[Cell, dict[str, int]]:
+def table(rows: Sequence[Any], names: Sequence[str]) -> dict[Cell, dict[str, int]]:
     """Grouped rows (municipality, phase, figures…) as figures per cell; rows outside every
     phase are left out."""
     figures: dict[Cell, dict[str, int]] = {}
@@ -66,7 +66,7 @@ class GroupSource:
             .where(Person.municipality_id.is_not(None))
             .group_by(Person.municipality_id, Phase.id)
         )
-        figures = _table((await db.execute(stmt)).all(), ["members"])
+        figures = table((await db.execute(stmt)).all(), ["members"])
         gaps = below_target(
             context,
             figures,
@@ -175,7 +175,7 @@ class MeetingSource:
             func.sum(held.c.came),
             func.sum(held.c.invited),
         ).group_by(held.c.municipality_id, held.c.phase_id)
-        figures = _table((await db.execute(stmt)).all(), list(self.figures))
+        figures = table((await db.execute(stmt)).all(), list(self.figures))
         gaps = below_target(
             context,
             figures,
@@ -263,7 +263,7 @@ class InputSource:
             func.sum(inner.c.taken_in),
             func.sum(inner.c.overdue),
         ).group_by(inner.c.municipality_id, inner.c.phase_id)
-        figures = _table((await db.execute(stmt)).all(), list(self.figures))
+        figures = table((await db.execute(stmt)).all(), list(self.figures))
         days = context.targets["input_follow_up_days"]
         gaps = above_zero(
             figures,
@@ -291,109 +291,4 @@ class InputSource:
         return [
             Item(i.text, i.received_on, f"/admin/inputs/{i.id}", i.status.label)
             for i in rows.unique()
-        ]
-
-
-class DecisionSource:
-    key = "vedtak"
-    title = "Vedtak"
-    figures = {"decisions": "vedtak"}
-    risk_factors = (1,)
-    targets: tuple[Target, ...] = ()
-
-    async def collect(self, db: AsyncSession, context: Context) -> Finding:
-        inner = (
-            select(
-                Decision.municipality_id.label("municipality_id"),
-                context.phase_of_day(Decision.decided_on).label("phase_id"),
-                Decision.id.label("id"),
-            )
-            .where(Decision.active.is_(True))
-            .subquery()
-        )
-        stmt = select(inner.c.municipality_id, inner.c.phase_id, func.count(inner.c.id)).group_by(
-            inner.c.municipality_id, inner.c.phase_id
-        )
-        figures = _table((await db.execute(stmt)).all(), ["decisions"])
-        totals = {"decisions": sum(values["decisions"] for values in figures.values())}
-        # A decision for the whole region concerns every municipality.
-        for (row, phase_id), values in list(figures.items()):
-            if row is None:
-                for municipality_id in context.municipalities:
-                    cell = figures.setdefault((municipality_id, phase_id), {"decisions": 0})
-                    cell["decisions"] += values["decisions"]
-        return Finding(figures, [], totals)
-
-    async def items(
-        self, db: AsyncSession, context: Context, municipality_id: int | None, phase: PhaseSpan
-    ) -> list[Item]:
-        rows = await db.scalars(
-            select(Decision)
-            .where(
-                Decision.active.is_(True),
-                or_(
-                    Decision.municipality_id.is_(None), Decision.municipality_id == municipality_id
-                ),
-                Decision.decided_on.between(phase.starts_on, phase.ends_on),
-            )
-            .order_by(Decision.decided_on)
-        )
-        return [
-            Item(
-                f"{d.body.label}: {d.title}",
-                d.decided_on,
-                f"/admin/decisions/{d.id}",
-                f"sak {d.case_number}" if d.case_number else "",
-            )
-            for d in rows.unique()
-        ]
-
-
-class LearningSource:
-    key = "laering"
-    title = "Læringspunkter"
-    figures = {"learning_points": "læringspunkter"}
-    risk_factors = (5,)
-    targets = (
-        Target("learning_points", "Minste antall læringspunkter per fase", 1, "læringspunkter"),
-    )
-
-    async def collect(self, db: AsyncSession, context: Context) -> Finding:
-        stmt = (
-            select(LearningPoint.phase_id, func.count(LearningPoint.id))
-            .where(LearningPoint.active.is_(True))
-            .group_by(LearningPoint.phase_id)
-        )
-        figures: dict[Cell, dict[str, int]] = {
-            (None, phase_id): {"learning_points": n} for phase_id, n in await db.execute(stmt)
-        }
-        gaps = below_target(
-            context,
-            figures,
-            "learning_points",
-            "learning_points",
-            [None],
-            lambda found, target: (
-                "Ingen læringspunkter er registrert i fasen."
-                if found == 0
-                else f"Bare {plural(found, 'læringspunkt', 'læringspunkter')} (målet er {target})."
-            ),
-            self.risk_factors,
-            self.key,
-        )
-        return Finding(figures, gaps)
-
-    async def items(
-        self, db: AsyncSession, context: Context, municipality_id: int | None, phase: PhaseSpan
-    ) -> list[Item]:
-        if municipality_id is not None:
-            return []
-        rows = await db.scalars(
-            select(LearningPoint)
-            .where(LearningPoint.active.is_(True), LearningPoint.phase_id == phase.id)
-            .order_by(LearningPoint.recorded_on, LearningPoint.id)
-        )
-        return [
-            Item(p.what_happened, p.recorded_on, f"/admin/learning-points/{p.id}", p.priority.label)
-            for p in rows.unique()
         ]
