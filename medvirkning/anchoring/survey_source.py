@@ -70,7 +70,10 @@ class SurveySource:
         figures: dict[Cell, dict[str, int]] = {}
         for municipality_id, phase_id, surveys, count in await db.execute(stmt):
             if phase_id is not None:
-                figures[(municipality_id, phase_id)] = {"surveys": surveys, "answers": count}
+                figures[(municipality_id, phase_id)] = {
+                    "surveys": int(surveys),
+                    "answers": int(count),
+                }
         return Finding(figures, [])
 
     async def items(
