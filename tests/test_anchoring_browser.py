@@ -90,6 +90,11 @@ async def test_from_a_meeting_point_to_the_downloaded_record(
     headings = [p.text for p in chapter.paragraphs if p.style.name == "Heading 1"]
     assert "Fase 2: Anskaffe felles ERP-løsning" in headings
 
+    await page.click("text=Utskriftsvennlig side")
+    assert "Mangler per kommune og fase" in await page.locator("main").inner_text()
+    assert await violations(page) == []
+    assert await sideways(page) == []
+
 
 def anchoring_scenario_title() -> str:
     return "Forankringsdokumentasjon: felles ERP i Kongsbergregionen"
