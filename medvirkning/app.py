@@ -19,7 +19,11 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 
 from medvirkning import errors
-from medvirkning.anchoring.controllers import anchoring_record_api
+from medvirkning.anchoring.controllers import (
+    anchoring_record_api,
+    set_targets_api,
+    targets_api,
+)
 from medvirkning.anchoring.pages import anchoring_pages
 from medvirkning.api_docs import ApiDocsPage
 from medvirkning.audit_views import audit_router
@@ -129,6 +133,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             anchoring_pages,
             point_to_input_api,
             anchoring_record_api,
+            targets_api,
+            set_targets_api,
             create_static_files_router(path="/static", directories=[STATIC], opt=OPEN),
             *(api_router(register) for register in REGISTERS),
             *(page_router(register) for register in REGISTERS),

@@ -116,3 +116,26 @@ async def test_the_api_gives_the_record_the_download_gives(client):
         k: v for k, v in download.items() if k != "compiled_at"
     }
     assert "anchoring_record" in (await client.get("/schema/openapi.json")).text
+
+
+async def test_the_api_reads_and_sets_the_targets_by_name(client):
+    targets = {t["code"]: t for t in (await client.get("/api/anchoring-targets")).json()}
+    assert targets["input_follow_up_days"]["value"] == 30
+    assert targets["input_follow_up_days"]["unit"] == "dager"
+    refused = await client.put("/api/anchoring-targets", json={"input_follow_up_days": -1})
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "input_follow_up_days"
+    unknown = await client.put("/api/anchoring-targets", json={"kaffe": 2})
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"][0]["field"] == "kaffe"
+    saved = await client.put("/api/anchoring-targets", json={"input_follow_up_days": 14})
+    assert saved.status_code == 200, saved.text
+    values = {t["code"]: t["value"] for t in saved.json()}
+    assert values == {
+        "group_members": 1,
+        "meetings_attended": 1,
+        "input_follow_up_days": 14,
+        "learning_points": 1,
+    }
+    record = (await client.get("/api/anchoring-record")).json()
+    assert record["targets"]["input_follow_up_days"] == 14

@@ -21,9 +21,20 @@ async def current(db: AsyncSession) -> dict[str, int]:
     return {t.code: stored.get(t.code, t.default) for t in all_targets()}
 
 
-def from_form(data: dict[str, Any]) -> dict[str, int]:
+def from_form(data: dict[str, Any], partial: bool = False) -> dict[str, int]:
+    """The targets given, checked; every target unless `partial` (the API sets some)."""
+    known = {t.code for t in all_targets()}
+    unknown = [
+        FieldError(code, "Det finnes ikke noe mål med dette navnet.")
+        for code in data
+        if code not in known and code != "_csrf_token"
+    ]
+    if unknown:
+        raise InvalidInput(errors=unknown)
     values, errors = {}, []
     for target in all_targets():
+        if partial and target.code not in data:
+            continue
         raw = data.get(target.code, "")
         text = str(raw[-1] if isinstance(raw, list) else raw).strip()
         if not text.isdigit() or not 0 <= int(text) <= LARGEST:
