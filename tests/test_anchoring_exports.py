@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import sys
 
 import docx
 import pypdf
@@ -147,3 +148,11 @@ async def test_the_learning_chapter_is_grouped_by_phase_and_risk_factor(client):
     assert "\n## Fase 2: Anskaffe felles ERP-løsning\n" in markdown
     assert "\n#### Anbudet ble forsinket\n" in markdown
     assert "- Registrert: 01.06.2025 av Test prosjektleder" in markdown
+
+
+async def test_without_weasyprint_the_pdf_download_says_what_is_missing(client, monkeypatch):
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # as on a server without it
+    response = await client.get("/forankring/forankring.pdf")
+    assert response.status_code == 503
+    assert "WeasyPrint eller bibliotekene den trenger (Pango) mangler" in response.text
+    assert (await client.get("/forankring/forankring.docx")).status_code == 200
