@@ -9,6 +9,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     MEDVIRKNING_HOST=0.0.0.0 \
     MEDVIRKNING_PORT=8000
 
+# WeasyPrint (the PDF/A export) needs Pango and a font; Debian's security updates are wanted.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY medvirkning ./medvirkning

@@ -19,6 +19,12 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 
 from medvirkning import errors
+from medvirkning.anchoring.controllers import (
+    anchoring_record_api,
+    set_targets_api,
+    targets_api,
+)
+from medvirkning.anchoring.pages import anchoring_pages
 from medvirkning.api_docs import ApiDocsPage
 from medvirkning.audit_views import audit_router
 from medvirkning.auth.access import OPEN, access_guard
@@ -31,6 +37,9 @@ from medvirkning.consultations.pages import consultation_pages
 from medvirkning.dependencies import provide_db, provide_user
 from medvirkning.health import health
 from medvirkning.input_limits import check_input
+from medvirkning.inputs.controllers import point_to_input_api
+from medvirkning.inputs.pages import input_pages
+from medvirkning.inputs.registers import DECISIONS, INPUTS, LEARNING_POINTS, THEMES
 from medvirkning.jobs import every
 from medvirkning.mail.controllers import outbox_router
 from medvirkning.mail.worker import run_worker
@@ -69,6 +78,10 @@ REGISTERS = [
     MILESTONES,
     RISK_FACTORS,
     ROLE_GRANTS,
+    THEMES,
+    INPUTS,
+    DECISIONS,
+    LEARNING_POINTS,
 ]
 
 
@@ -132,6 +145,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             question_pages,
             condition_pages,
             results_routes,
+            input_pages,
+            anchoring_pages,
+            point_to_input_api,
+            anchoring_record_api,
+            targets_api,
+            set_targets_api,
             create_static_files_router(path="/static", directories=[STATIC], opt=OPEN),
             *(api_router(register) for register in REGISTERS),
             *(page_router(register) for register in REGISTERS),

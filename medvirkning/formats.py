@@ -22,3 +22,8 @@ def time_no(value: datetime | None) -> str:
 
 def datetime_no(value: datetime | None) -> str:
     return "" if value is None else f"{date_no(value)} kl. {time_no(value)}"
+
+
+def number_no(value: int) -> str:
+    """12 345: a no-break space between thousands, as Norwegians write numbers."""
+    return f"{value:,}".replace(",", "\u00a0")

@@ -1,5 +1,6 @@
 """Every table, imported in one place so Alembic and the seed see the whole schema."""
 
+from medvirkning.anchoring.models import AnchoringTarget
 from medvirkning.audit import AuditEvent
 from medvirkning.auth.models import ApiToken, RoleGrant, SignInAttempt, SignInLink, UserSession
 from medvirkning.consultations.models import (
@@ -12,6 +13,7 @@ from medvirkning.consultations.models import (
     ProtocolVersion,
 )
 from medvirkning.db import Base
+from medvirkning.inputs.models import Decision, Input, LearningPoint, Theme
 from medvirkning.mail.models import OutboxMessage
 from medvirkning.meetings.models import (
     CalendarFeed,
@@ -30,6 +32,7 @@ from medvirkning.surveys.models import Survey, SurveyAnswer, SurveyVersion
 metadata = Base.metadata
 
 __all__ = [
+    "AnchoringTarget",
     "ApiToken",
     "AuditEvent",
     "CalendarFeed",
@@ -38,8 +41,11 @@ __all__ = [
     "ConsultationDocument",
     "ConsultationLogEntry",
     "ConsultationUnion",
+    "Decision",
     "Group",
+    "Input",
     "Invitation",
+    "LearningPoint",
     "Meeting",
     "MeetingDocument",
     "MeetingPoint",
@@ -60,6 +66,7 @@ __all__ = [
     "Survey",
     "SurveyAnswer",
     "SurveyVersion",
+    "Theme",
     "UserSession",
     "meeting_group",
     "metadata",

@@ -18,7 +18,7 @@ from medvirkning.auth.access import SIGNED_IN, Principal, is_allowed
 from medvirkning.auth.models import Role
 from medvirkning.choices import Choice
 from medvirkning.errors import AppError, FieldError, InvalidInput, translate_validation_message
-from medvirkning.formats import date_no, datetime_no, time_no
+from medvirkning.formats import date_no, datetime_no, number_no, time_no
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -35,6 +35,16 @@ MENU: list[tuple[str, str, Any]] = [
     ("/admin/phases", "Faser", SIGNED_IN),
     ("/admin/milestones", "Milepæler", SIGNED_IN),
     ("/admin/risk-factors", "Risikofaktorer", SIGNED_IN),
+    ("/admin/inputs", "Innspill", frozenset({Role.ADMIN, Role.STEERING})),
+    ("/innspill", "Dere sa, vi gjorde", SIGNED_IN),
+    ("/admin/decisions", "Vedtak", SIGNED_IN),
+    (
+        "/admin/learning-points",
+        "Læringspunkter",
+        frozenset({Role.ADMIN, Role.STEERING, Role.MEMBER}),
+    ),
+    ("/forankring", "Forankring", frozenset({Role.ADMIN, Role.STEERING})),
+    ("/admin/themes", "Temaer", frozenset({Role.ADMIN})),
     ("/admin/role-grants", "Roller", frozenset({Role.ADMIN})),
     ("/admin/audit", "Revisjonslogg", frozenset({Role.ADMIN})),
     ("/admin/outbox", "E-post", frozenset({Role.ADMIN})),
@@ -49,7 +59,9 @@ def menu_for(user: Principal | None) -> list[tuple[str, str]]:
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:
     def configure(engine: JinjaTemplateEngine) -> None:
         env = engine.engine
-        env.filters.update(date_no=date_no, time_no=time_no, datetime_no=datetime_no)
+        env.filters.update(
+            date_no=date_no, time_no=time_no, datetime_no=datetime_no, number_no=number_no
+        )
         env.globals.update(menu_for=menu_for)
         env.autoescape = True
 

@@ -329,6 +329,14 @@ def ensure_node(required: bool) -> None:
     say("Node.js not found: the ical.js half of the calendar tests is SKIPPED.")
 
 
+def ensure_pango() -> None:
+    """WeasyPrint (the PDF/A export) loads Pango from the system."""
+    import ctypes.util
+
+    if not ctypes.util.find_library("pango-1.0"):
+        apt_install("libpango-1.0-0", "libpangoft2-1.0-0", "fonts-dejavu-core")
+
+
 def main(argv: list[str]) -> int:
     ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
     required = ci or "--require-postgres" in argv
@@ -346,6 +354,7 @@ def main(argv: list[str]) -> int:
             return 1
     browser = ensure_chromium(required)
     ensure_node(required)
+    ensure_pango()
     with throwaway_postgres(required) as postgres_url, throwaway_dovecot(required) as imap:
         env = (
             os.environ

@@ -42,3 +42,12 @@ async def test_the_serving_benchmark_runs_under_load_and_gives_its_ratios(
     for name in ["API token", "limit=100, session", "/admin/municipalities, session"]:
         assert name in out, out
     assert "SQL statements a request" in out
+
+
+async def test_the_anchoring_benchmark_runs_at_both_sizes(tmp_path, capsys):
+    from tests.bench.anchoring import bench_anchoring
+
+    figures = await bench_anchoring(tmp_path, factor=0.001, rounds=1)
+    assert figures["sqlite_statements_1x"] == figures["sqlite_statements_10x"]
+    assert_figures({"ratio": figures["ratio"], "peak": figures["sqlite_csv_mib_1x"]})
+    assert "anchoring record on sqlite" in capsys.readouterr().out

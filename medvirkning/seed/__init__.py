@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from medvirkning.choices import LanguageForm
 from medvirkning.db import Base, utcnow
+from medvirkning.inputs.models import Decision, DecisionBody, Theme
 from medvirkning.plan.models import Milestone, Phase, RiskFactor
 from medvirkning.region.models import Municipality, Organisation, OrganisationKind
 from medvirkning.seed.survey_templates import seed_survey_templates
@@ -112,4 +113,14 @@ async def apply_seed(db: AsyncSession) -> int:
         db.add(SeedRecord(key=record))
         loaded += 1
     await db.flush()
+    inputs = _load("inputs.toml")
+    for item in inputs["theme"]:
+        await adopt(item["key"], Theme, {"name": item["name"]}, {})
+    for item in inputs["decision"]:
+        await adopt(
+            item["key"],
+            Decision,
+            {"body": DecisionBody(item["body"]), "decided_on": item["decided_on"]},
+            {k: item[k] for k in ("case_number", "title", "summary")},
+        )
     return loaded

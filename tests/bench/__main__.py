@@ -23,6 +23,7 @@ from medvirkning.people.models import Person
 from medvirkning.people.schemas import PersonRead
 from medvirkning.settings import load_settings
 from tests.__main__ import throwaway_postgres
+from tests.bench.anchoring import bench_anchoring
 from tests.bench.databases import fresh_database
 from tests.bench.invitations import bench_invitations
 from tests.bench.serving import bench_all
@@ -169,6 +170,9 @@ async def main(postgres_url: str | None, granian: bool) -> None:
             "CSV import (target <= 3)": (await bench_import(folder))["ratio"],
             "people list": (await bench_list(folder))["ratio"],
             "invitations (target <= 1.5)": (await bench_invitations(folder))["ratio"],
+            "anchoring record 10x/1x (target <= 12)": (await bench_anchoring(folder, postgres_url))[
+                "ratio"
+            ],
         }
         serving = await bench_all(folder, postgres_url, granian=granian)
     for database, figures in serving.items():

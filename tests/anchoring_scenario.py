@@ -1,0 +1,124 @@
+"""A built scenario for the anchoring record: 8 municipalities, the 3 seeded phases, every
+cell covered except four planted gaps."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from medvirkning.inputs.models import (
+    FollowUp,
+    Input,
+    LearningPoint,
+    LessonKind,
+    SourceKind,
+    StakeholderKind,
+    Theme,
+)
+from medvirkning.meetings.models import Invitation
+from medvirkning.people.models import Group, GroupKind, Membership, MembershipRole
+from medvirkning.plan.models import Phase
+from tests import scenario
+
+# (rule, municipality or None for the region, phase number)
+PLANTED = {
+    ("group_members", "Rollag", 2),  # Rollag's member left after phase 1, another came in 3
+    ("meetings_attended", "Hjartdal", 3),  # Hjartdal's member missed phase 3's meeting
+    ("input_follow_up_days", "Kongsberg", 3),  # an input left lying since May 2025
+    ("learning_points", None, 2),  # nothing learnt recorded in phase 2
+}
+MEETING_DAYS = {
+    1: datetime(2024, 3, 1, 9, tzinfo=UTC),
+    2: datetime(2025, 1, 15, 9, tzinfo=UTC),
+    3: datetime(2025, 10, 1, 8, tzinfo=UTC),
+}
+
+
+async def build(db: AsyncSession, scale: int = 1) -> dict[str, int]:
+    """The scenario; `scale` repeats the evidence (people, meetings, input) so the same gaps
+    stand on more rows."""
+    municipalities = await scenario.municipality_ids(db)
+    phases = {p.number: p.id for p in await db.scalars(select(Phase))}
+    group_id = await db.scalar(
+        insert(Group)
+        .values(name=f"Referansegruppe økonomi {scale}", kind=GroupKind.REFERENCE_GROUP)
+        .returning(Group.id)
+    )
+    people: dict[str, list[int]] = {}
+    memberships = []
+    for name, municipality_id in municipalities.items():
+        people[name] = await scenario.add_people(
+            db, scale, municipality_id, prefix=name.lower().replace(" ", "-")
+        )
+        for person_id in people[name]:
+            spans = [(date(2023, 9, 1), None)]
+            if name == "Rollag":
+                spans = [(date(2023, 9, 1), date(2024, 9, 30)), (date(2025, 4, 1), None)]
+            memberships += [
+                {
+                    "group_id": group_id,
+                    "person_id": person_id,
+                    "role": MembershipRole.MEMBER,
+                    "starts_on": start,
+                    "ends_on": end,
+                }
+                for start, end in spans
+            ]
+    await db.execute(insert(Membership), memberships)
+    everyone = [p for ids in people.values() for p in ids]
+    for number, starts_at in MEETING_DAYS.items():
+        for n in range(scale):
+            meeting_id, _ = await scenario.add_meeting(
+                db,
+                f"Referansegruppemøte fase {number}",
+                starts_at + timedelta(days=n),
+                everyone,
+                [group_id],
+            )
+            missed = people["Hjartdal"] if number == 3 else []
+            await db.execute(
+                update(Invitation)
+                .where(Invitation.meeting_id == meeting_id)
+                .values(attended=~Invitation.person_id.in_(missed) if missed else True)
+            )
+    theme_id = await db.scalar(select(Theme.id).where(Theme.name == "Lønn"))
+    inputs = []
+    for n in range(scale):
+        inputs += [
+            {
+                "text": f"Lønnskjøringen må kunne testes før innføring ({n})",
+                "stakeholder_kind": StakeholderKind.STAFF,
+                "municipality_id": municipalities["Kongsberg"],
+                "theme_id": theme_id,
+                "source_kind": SourceKind.EMAIL,
+                "received_on": date(2025, 5, 2),
+                "status": FollowUp.RECEIVED,
+            },
+            {
+                "text": f"Felles kontoplan tidlig ({n})",
+                "stakeholder_kind": StakeholderKind.UNION,
+                "municipality_id": municipalities["Notodden"],
+                "theme_id": theme_id,
+                "source_kind": SourceKind.OTHER,
+                "received_on": date(2025, 5, 2),
+                "status": FollowUp.TAKEN_IN,
+                "reference": "Krav 4.2 i konkurransegrunnlaget",
+            },
+        ]
+    await db.execute(insert(Input), inputs)
+    await db.execute(
+        insert(LearningPoint),
+        [
+            {
+                "kind": LessonKind.POSITIVE,
+                "what_happened": f"Lokale møter i hver kommune ({n})",
+                "phase_id": phases[number],
+                "recorded_on": date(2025, 6, 1),
+            }
+            for number in (1, 3)
+            for n in range(scale)
+        ],
+    )
+    return municipalities
