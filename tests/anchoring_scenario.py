@@ -8,6 +8,13 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from medvirkning.consultations.models import (
+    Consultation,
+    ConsultationDocument,
+    ConsultationKind,
+    ProtocolStatus,
+    ProtocolVersion,
+)
 from medvirkning.inputs.models import (
     FollowUp,
     Input,
@@ -28,7 +35,15 @@ PLANTED = {
     ("meetings_attended", "Hjartdal", 3),  # Hjartdal's member missed phase 3's meeting
     ("input_follow_up_days", "Kongsberg", 3),  # an input left lying since May 2025
     ("learning_points", None, 2),  # nothing learnt recorded in phase 2
+    ("consultation_notice", "Notodden", 2),  # documents sent the day before the meeting
+    ("protocol_confirm_days", None, 3),  # KDU's protocol sent, never confirmed
 }
+# (matter, municipality or None, documents sent, meeting, protocol status)
+CONSULTATIONS = [
+    ("Opplæringsplan for lønn", "Notodden", (2025, 1, 20), (2025, 1, 21), "confirmed"),
+    ("Felles kontoplan", None, (2025, 9, 15), (2025, 10, 6), "sent"),
+    ("Valg av leverandør", "Kongsberg", (2024, 2, 1), (2024, 3, 4), "confirmed"),
+]
 MEETING_DAYS = {
     1: datetime(2024, 3, 1, 9, tzinfo=UTC),
     2: datetime(2025, 1, 15, 9, tzinfo=UTC),
@@ -121,4 +136,41 @@ async def build(db: AsyncSession, scale: int = 1) -> dict[str, int]:
             for n in range(scale)
         ],
     )
+    await _consultations(db, municipalities, scale)
     return municipalities
+
+
+async def _consultations(db: AsyncSession, municipalities: dict[str, int], scale: int) -> None:
+    for matter, where, sent, held, status in CONSULTATIONS:
+        for n in range(scale):
+            meeting_id, _ = await scenario.add_meeting(
+                db, f"Drøfting: {matter}", datetime(*held, 10, tzinfo=UTC) + timedelta(hours=n), []
+            )
+            consultation_id = await db.scalar(
+                insert(Consultation)
+                .values(
+                    matter=f"{matter} ({n})",
+                    kind=ConsultationKind.CONSULTATION,
+                    municipality_id=municipalities[where] if where else None,
+                    meeting_id=meeting_id,
+                )
+                .returning(Consultation.id)
+            )
+            sent_at = datetime(*sent, 12, tzinfo=UTC)
+            await db.execute(
+                insert(ConsultationDocument).values(
+                    consultation_id=consultation_id,
+                    title="Saksframlegg",
+                    url="https://example.no/sak.pdf",
+                    sent_at=sent_at,
+                )
+            )
+            await db.execute(
+                insert(ProtocolVersion).values(
+                    consultation_id=consultation_id,
+                    number=1,
+                    text="Partene drøftet saken.",
+                    status=ProtocolStatus(status),
+                    sent_at=sent_at + timedelta(days=30),
+                )
+            )

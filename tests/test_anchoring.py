@@ -26,7 +26,18 @@ async def test_the_record_lists_exactly_the_planted_gaps(client):
     assert listed_gaps(record) == anchoring_scenario.PLANTED
     # Each gap is listed under its risk factor, and the page shows it with its cell's link.
     factor_1 = next(f for f in record["risk_factors"] if f["number"] == 1)
-    assert {g["municipality"] for g in factor_1["gaps"]} == {"Rollag", "Hjartdal", "Kongsberg"}
+    assert {g["municipality"] for g in factor_1["gaps"]} == {
+        "Rollag",
+        "Hjartdal",
+        "Kongsberg",
+        "Notodden",
+        "Hele regionen",
+    }
+    notice = next(g for g in factor_1["gaps"] if g["rule"] == "consultation_notice")
+    assert notice["text"] == (
+        "Drøftingen «Opplæringsplan for lønn (0)» 21.01.2025 ble holdt 1 virkedag etter at "
+        "dokumentene ble sendt (minst 5)."
+    )
     factor_5 = next(f for f in record["risk_factors"] if f["number"] == 5)
     assert [g["text"] for g in factor_5["gaps"]] == ["Ingen læringspunkter er registrert i fasen."]
     page = await client.get("/forankring")
@@ -63,6 +74,7 @@ async def test_targets_an_admin_sets_change_the_rules(client):
             "meetings_attended": "mange",
             "input_follow_up_days": "30",
             "learning_points": "1",
+            "protocol_confirm_days": "14",
         },
     )
     assert refused.status_code == 422
@@ -76,6 +88,7 @@ async def test_targets_an_admin_sets_change_the_rules(client):
             "meetings_attended": "1",
             "input_follow_up_days": "1000",
             "learning_points": "1",
+            "protocol_confirm_days": "14",
         },
     )
     assert saved.status_code == 200  # followed the redirect
@@ -93,7 +106,7 @@ async def test_the_record_takes_as_many_statements_at_three_times_the_data(clien
 
         async with database(client) as db:
             event.listen(db.get_bind(), "before_cursor_execute", counted)
-            record = await compile_record(db)
+            record = await compile_record(db, client.app.state.settings)
             event.remove(db.get_bind(), "before_cursor_execute", counted)
         assert record.gaps
         return count
@@ -136,6 +149,7 @@ async def test_the_api_reads_and_sets_the_targets_by_name(client):
         "meetings_attended": 1,
         "input_follow_up_days": 14,
         "learning_points": 1,
+        "protocol_confirm_days": 14,
     }
     record = (await client.get("/api/anchoring-record")).json()
     assert record["targets"]["input_follow_up_days"] == 14

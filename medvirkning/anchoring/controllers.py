@@ -13,6 +13,7 @@ from medvirkning.anchoring.record import all_targets, compile_record
 from medvirkning.anchoring.views import RecordRead, record_read
 from medvirkning.auth.access import ADMIN, ADMIN_AND_STEERING
 from medvirkning.db import Db
+from medvirkning.dependencies import AppSettings
 
 
 @get(
@@ -22,8 +23,8 @@ from medvirkning.db import Db
     summary="Forankringsdokumentasjonen: bevis og mangler per kommune, fase og risikofaktor",
     tags=["Forankring"],
 )
-async def anchoring_record_api(db: Db) -> RecordRead:
-    return record_read(await compile_record(db))
+async def anchoring_record_api(db: Db, settings: AppSettings) -> RecordRead:
+    return record_read(await compile_record(db, settings))
 
 
 class TargetRead(msgspec.Struct, frozen=True):

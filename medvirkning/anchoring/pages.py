@@ -13,7 +13,7 @@ from medvirkning.anchoring.views import cell_href, gap_rows, heatmap_svg, record
 from medvirkning.auth.access import ADMIN, ADMIN_AND_STEERING
 from medvirkning.auth.models import Role
 from medvirkning.db import Db
-from medvirkning.dependencies import User
+from medvirkning.dependencies import AppSettings, User
 from medvirkning.inputs.registers import READ_LEARNING
 from medvirkning.web import attempt
 
@@ -29,8 +29,8 @@ def download(content: bytes | str, media_type: str, filename: str) -> Response[A
 
 
 @get("/forankring", opt=ADMIN_AND_STEERING, include_in_schema=False)
-async def record_page(db: Db, user: User) -> Template:
-    compiled = await record.compile_record(db)
+async def record_page(db: Db, settings: AppSettings, user: User) -> Template:
+    compiled = await record.compile_record(db, settings)
     return Template(
         "anchoring/record.html",
         context={
@@ -43,8 +43,10 @@ async def record_page(db: Db, user: User) -> Template:
     )
 
 
-async def _cell(db: Db, municipality_id: int | None, phase_id: int) -> Template:
-    compiled = await record.compile_record(db)
+async def _cell(
+    db: Db, settings: AppSettings, municipality_id: int | None, phase_id: int
+) -> Template:
+    compiled = await record.compile_record(db, settings)
     evidence = await record.cell_evidence(db, compiled, municipality_id, phase_id)
     return Template(
         "anchoring/cell.html",
@@ -65,51 +67,51 @@ async def _cell(db: Db, municipality_id: int | None, phase_id: int) -> Template:
     include_in_schema=False,
 )
 async def municipality_cell(
-    db: Db, phase_id: FromPath[int], municipality_id: FromPath[int]
+    db: Db, settings: AppSettings, phase_id: FromPath[int], municipality_id: FromPath[int]
 ) -> Template:
-    return await _cell(db, municipality_id, phase_id)
+    return await _cell(db, settings, municipality_id, phase_id)
 
 
 @get("/forankring/fase/{phase_id:int}/regionen", opt=ADMIN_AND_STEERING, include_in_schema=False)
-async def region_cell(db: Db, phase_id: FromPath[int]) -> Template:
-    return await _cell(db, None, phase_id)
+async def region_cell(db: Db, settings: AppSettings, phase_id: FromPath[int]) -> Template:
+    return await _cell(db, settings, None, phase_id)
 
 
-async def _printable(db: Db, pdf: bool = False) -> str:
-    compiled = await record.compile_record(db)
+async def _printable(db: Db, settings: AppSettings, pdf: bool = False) -> str:
+    compiled = await record.compile_record(db, settings)
     read = record_read(compiled)
     svg = heatmap_svg(compiled)
     return exports.html(PRINT, read=read, rows=gap_rows(read), heatmap=svg, pdf=pdf)
 
 
 @get("/forankring/utskrift", opt=ADMIN_AND_STEERING, include_in_schema=False)
-async def printable(db: Db) -> Response[Any]:
-    return Response(await _printable(db), media_type="text/html; charset=utf-8")
+async def printable(db: Db, settings: AppSettings) -> Response[Any]:
+    return Response(await _printable(db, settings), media_type="text/html; charset=utf-8")
 
 
 @get("/forankring/forankring.md", opt=ADMIN_AND_STEERING, include_in_schema=False)
-async def record_markdown(db: Db) -> Response[Any]:
-    read = record_read(await record.compile_record(db))
+async def record_markdown(db: Db, settings: AppSettings) -> Response[Any]:
+    read = record_read(await record.compile_record(db, settings))
     text = exports.markdown("anchoring/record.md", read=read, rows=gap_rows(read))
     return download(text, "text/markdown; charset=utf-8", "forankring.md")
 
 
 @get("/forankring/forankring.json", opt=ADMIN_AND_STEERING, include_in_schema=False)
-async def record_json(db: Db) -> Response[Any]:
-    read = record_read(await record.compile_record(db))
+async def record_json(db: Db, settings: AppSettings) -> Response[Any]:
+    read = record_read(await record.compile_record(db, settings))
     return download(exports.record_json(read), "application/json", "forankring.json")
 
 
 @get("/forankring/forankring.docx", opt=ADMIN_AND_STEERING, include_in_schema=False)
-async def record_docx(db: Db) -> Response[Any]:
-    read = record_read(await record.compile_record(db))
+async def record_docx(db: Db, settings: AppSettings) -> Response[Any]:
+    read = record_read(await record.compile_record(db, settings))
     return download(exports.record_docx(read), DOCX, "forankring.docx")
 
 
 @get("/forankring/forankring.pdf", opt=ADMIN_AND_STEERING, include_in_schema=False)
-async def record_pdf(db: Db) -> Response[Any]:
+async def record_pdf(db: Db, settings: AppSettings) -> Response[Any]:
     return download(
-        exports.pdf(await _printable(db, pdf=True)), "application/pdf", "forankring.pdf"
+        exports.pdf(await _printable(db, settings, pdf=True)), "application/pdf", "forankring.pdf"
     )
 
 

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from medvirkning.anchoring.consultation_source import ConsultationSource
 from medvirkning.anchoring.models import AnchoringTarget
 from medvirkning.anchoring.register_sources import DecisionSource, LearningSource
 from medvirkning.anchoring.source import Context, Finding, Gap, Item, PhaseSpan, Source, Target
@@ -21,12 +22,14 @@ from medvirkning.errors import NotFound
 from medvirkning.formats import OSLO
 from medvirkning.plan.models import Phase, RiskFactor
 from medvirkning.region.models import Municipality
+from medvirkning.settings import Settings
 
-# Every capability that gives evidence; consultations add theirs here.
+# Every capability that gives evidence.
 SOURCES: tuple[Source, ...] = (
     GroupSource(),
     MeetingSource(),
     SurveySource(),
+    ConsultationSource(),
     InputSource(),
     DecisionSource(),
     LearningSource(),
@@ -38,7 +41,9 @@ def all_targets() -> list[Target]:
     return [target for source in SOURCES for target in source.targets]
 
 
-async def load_context(db: AsyncSession, now: datetime | None = None) -> Context:
+async def load_context(
+    db: AsyncSession, now: datetime | None = None, notice_days: int = 5
+) -> Context:
     now = now or utcnow()
     phases = await db.scalars(select(Phase).where(Phase.active.is_(True)).order_by(Phase.number))
     municipalities = await db.execute(
@@ -53,6 +58,7 @@ async def load_context(db: AsyncSession, now: datetime | None = None) -> Context
         phases=tuple(PhaseSpan(p.id, p.number, p.name, p.starts_on, p.ends_on) for p in phases),
         municipalities=dict(municipalities.all()),
         targets={t.code: set_values.get(t.code, t.default) for t in all_targets()},
+        notice_days=notice_days,
     )
 
 
@@ -114,9 +120,11 @@ def _totals(source: Source, finding: Finding) -> list[tuple[str, int]]:
     return [(source.figures[k], v) for k, v in sums.items()]
 
 
-async def compile_record(db: AsyncSession, now: datetime | None = None) -> AnchoringRecord:
+async def compile_record(
+    db: AsyncSession, settings: Settings, now: datetime | None = None
+) -> AnchoringRecord:
     """The whole record, in a fixed number of statements whatever the data's size."""
-    context = await load_context(db, now)
+    context = await load_context(db, now, settings.consultation_notice_days)
     findings = {source.key: await source.collect(db, context) for source in SOURCES}
     factors = await db.scalars(
         select(RiskFactor).where(RiskFactor.active.is_(True)).order_by(RiskFactor.number)

@@ -62,6 +62,8 @@ class Context:
     phases: tuple[PhaseSpan, ...]
     municipalities: Mapping[int, str]
     targets: Mapping[str, int]
+    # The least working days between documents and a consultation (a service setting).
+    notice_days: int = 5
 
     def started_phases(self) -> list[PhaseSpan]:
         return [p for p in self.phases if p.started(self.today)]

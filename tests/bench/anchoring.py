@@ -33,6 +33,7 @@ from medvirkning.inputs.models import (
 from medvirkning.meetings.models import Invitation, Meeting
 from medvirkning.people.models import GroupKind
 from medvirkning.plan.models import Phase, RiskFactor
+from medvirkning.settings import Settings
 from medvirkning.surveys.models import Survey, SurveyAnswer, SurveyVersion
 from medvirkning.transaction import Database
 from tests import scenario
@@ -175,12 +176,12 @@ async def measure(database: Database, rounds: int) -> tuple[int, float, float]:
     for _ in range(rounds):
         async with database.sessions() as db:
             start = time.perf_counter()
-            await compile_record(db)
+            await compile_record(db, Settings())
             best = min(best, time.perf_counter() - start)
     async with database.sessions() as db:
         bind = (await db.connection()).engine.sync_engine
         event.listen(bind, "before_cursor_execute", count)
-        await compile_record(db)
+        await compile_record(db, Settings())
         event.remove(bind, "before_cursor_execute", count)
     tracemalloc.start()
     async for _chunk in chapter_csv(database):
