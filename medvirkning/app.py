@@ -47,6 +47,7 @@ from medvirkning.register_api import api_router
 from medvirkning.register_pages import page_router
 from medvirkning.security import protect
 from medvirkning.settings import Settings, load_settings
+from medvirkning.surveys.answer_pages import answer_pages
 from medvirkning.transaction import Database
 from medvirkning.web import template_config
 
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             record_pages,
             add_members_api,
             group_member_pages,
+            answer_pages,
             create_static_files_router(path="/static", directories=[STATIC], opt=OPEN),
             *(api_router(register) for register in REGISTERS),
             *(page_router(register) for register in REGISTERS),
