@@ -156,6 +156,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State({"settings": settings}),
         logging_config=LoggingConfig(
             root={"level": settings.log_level.upper(), "handlers": ["queue_listener"]},
+            # aiosqlite logs every statement with its values at debug: survey answers too.
+            loggers={"aiosqlite": {"level": "WARNING"}},
             log_exceptions="never",  # the 500 handler logs what is unexpected
         ),
     )

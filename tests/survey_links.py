@@ -6,11 +6,14 @@ from __future__ import annotations
 import email
 import email.policy
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from medvirkning.db import create_engine, create_sessionmaker
 from medvirkning.mail.models import OutboxMessage
 from medvirkning.settings import Settings
 from medvirkning.surveys import distribution
@@ -130,16 +133,16 @@ async def links_in_outbox(db: AsyncSession) -> dict[str, str]:
 
 
 def full_answers(n: int = 0) -> dict[str, Any]:
-    """A complete answer set as the form posts it; `n` goes into the free number."""
+    """A complete answer set as the form posts it; `n` marks it in the free text."""
     return {
         "arbeid": "Lønn",
         "bruker": "ja",
-        "aar": str(n),
+        "aar": str(n % 60),
         "forenkle": "4",
         "trygg": "7",
         "opplaering": ["Kurs", "Video"],
         "savner": "Bedre rapporter",
-        "annet": "",
+        "annet": f"Svar nummer {n}",
     }
 
 
@@ -150,3 +153,14 @@ def form(answers: dict[str, Any], section: int, action: str) -> dict[str, Any]:
         f"svar.{key}": value for key, value in answers.items() if (key in first) == (section == 1)
     }
     return {**chosen, "del": str(section), "handling": action}
+
+
+@asynccontextmanager
+async def session_on(url: str) -> AsyncIterator[AsyncSession]:
+    """A session on the database at `url`, for tests that serve the app themselves."""
+    engine = create_engine(url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            yield session
+    finally:
+        await engine.dispose()

@@ -49,7 +49,7 @@ async def test_a_respondent_answers_section_by_section_and_gets_a_receipt(anonym
     async with database(anonymous) as db:
         stored = list(await db.scalars(select(SurveyAnswer)))
         assert len(stored) == 1
-        assert msgspec.json.decode(stored[0].answers)["aar"] == 12
+        assert msgspec.json.decode(stored[0].answers)["annet"] == "Svar nummer 12"
         assert await db.scalar(select(func.count()).select_from(SurveyDraft)) == 0
         assert await db.scalar(select(func.count()).select_from(SurveyAnswered)) == 1
 

@@ -131,13 +131,12 @@ async def answer_post(
     if action != "send" or section < last:
         await answering.save_draft(db, token, found, answers, min(section + 1, last))
         return Redirect(f"{here}?del={min(section + 1, last) + 1}", status_code=303)
+    # Both refusals come before submit writes anything, so there is nothing to undo.
     try:
         await answering.submit(db, found, answers)
     except InvalidAnswers as invalid:
-        await db.rollback()
         return _section_page(found, token, section, answers, list(invalid.problems))
     except AlreadyAnswered:
-        await db.rollback()
         found.answered = True
         return _state_page(found, 409)
     return Redirect(f"{here}/kvittering", status_code=303)
