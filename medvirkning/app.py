@@ -48,6 +48,8 @@ from medvirkning.register_pages import page_router
 from medvirkning.security import protect
 from medvirkning.settings import Settings, load_settings
 from medvirkning.surveys.answer_pages import answer_pages
+from medvirkning.surveys.distribution_api import distribution_api
+from medvirkning.surveys.distribution_pages import distribution_pages
 from medvirkning.transaction import Database
 from medvirkning.web import template_config
 
@@ -118,6 +120,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             add_members_api,
             group_member_pages,
             answer_pages,
+            distribution_api,
+            distribution_pages,
             create_static_files_router(path="/static", directories=[STATIC], opt=OPEN),
             *(api_router(register) for register in REGISTERS),
             *(page_router(register) for register in REGISTERS),

@@ -164,3 +164,17 @@ async def session_on(url: str) -> AsyncIterator[AsyncSession]:
             yield session
     finally:
         await engine.dispose()
+
+
+async def answer_through(settings: Settings, token: str, answers: dict[str, Any]) -> None:
+    """Submit through the link as the answering page does, in a transaction of its own."""
+    from medvirkning.surveys import answering
+    from medvirkning.transaction import Database
+
+    database = Database.connect(settings.database_url)
+    try:
+        async with database.transaction() as db:
+            found = await answering.respondent(db, settings, token)
+            await answering.submit(db, found, answers)
+    finally:
+        await database.close()
