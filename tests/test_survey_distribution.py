@@ -185,8 +185,8 @@ async def test_the_response_rate_hides_a_small_municipality_and_the_one_that_wou
     assert shown["Flesberg"]["percent"] == 75
     assert rates["answered"] == 13
     page = await client.get(f"/admin/surveys/{survey_id}/utsending")
-    assert page.text.count("Skjult (under 5 svar)") == 2
-    assert "<td>6</td><td>75 %</td>" in page.text
+    assert page.text.count("<td>Skjult* (") == 2
+    assert "<td>6 av 8 (75 %)</td>" in page.text
 
 
 async def test_an_open_link_lets_each_client_start_only_so_many_answers_an_hour(client, anonymous):
