@@ -50,6 +50,7 @@ from medvirkning.settings import Settings, load_settings
 from medvirkning.surveys.answer_pages import answer_pages
 from medvirkning.surveys.distribution_api import distribution_api
 from medvirkning.surveys.distribution_pages import distribution_pages
+from medvirkning.surveys.retention import EVERY_SECONDS, forget_what_is_no_longer_needed
 from medvirkning.transaction import Database
 from medvirkning.web import template_config
 
@@ -80,9 +81,14 @@ def background_jobs(database: Database, settings: Settings, stop: asyncio.Event)
     async def read_replies() -> None:
         await poll_replies(database, settings)
 
+    async def forget_survey_recipients() -> None:
+        async with database.transaction() as db:
+            await forget_what_is_no_longer_needed(db)
+
     jobs = [
         run_worker(database.sessions, settings, stop, database.outbox_wake),
         every("reminders", settings.reminders_every_seconds, stop, remind),
+        every("survey retention", EVERY_SECONDS, stop, forget_survey_recipients),
     ]
     if settings.has_reply_mailbox:
         jobs.append(every("calendar replies", settings.replies_every_seconds, stop, read_replies))

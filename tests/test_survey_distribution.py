@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from medvirkning.mail.models import OutboxMessage
 from medvirkning.people.models import Membership, MembershipRole
@@ -220,3 +220,48 @@ async def test_sending_links_from_the_page_is_confirmed_on_a_page_of_its_own(cli
     )
     assert sent.status_code == 303
     assert len(await _letters(client)) == 2
+
+
+async def test_drafts_go_at_closing_and_who_was_asked_30_days_later(client):
+    from datetime import timedelta
+
+    from medvirkning.db import utcnow
+    from medvirkning.surveys.models import Survey
+    from medvirkning.surveys.respondents import SurveyAnswered, SurveyDraft, SurveyLink
+    from medvirkning.surveys.retention import forget_what_is_no_longer_needed
+
+    settings = client.app.state.settings
+    survey_id = await _survey(client)
+    people = ["svarte@tinn.kommune.no", "halvveis@tinn.kommune.no"]
+    await client.post(f"/api/surveys/{survey_id}/audience", json={"emails": people})
+    await client.post(f"/api/surveys/{survey_id}/links")
+    async with database(client) as db:
+        links = await links_in_outbox(db)
+    await answer_through(settings, links[people[0]], full_answers())
+    await post_form(
+        client,
+        f"/undersokelse/{links[people[1]]}",
+        {"svar.arbeid": "Lønn", "del": "1", "handling": "lagre"},
+    )
+
+    async def state() -> tuple[int, int, list[str | None], int]:
+        async with database(client) as db:
+            drafts = await db.scalar(select(func.count()).select_from(SurveyDraft))
+            link_count = await db.scalar(select(func.count()).select_from(SurveyLink))
+            emails = list(await db.scalars(select(SurveyRecipient.email)))
+            marks = await db.scalar(select(func.count()).select_from(SurveyAnswered))
+        return drafts or 0, link_count or 0, sorted(emails, key=str), marks or 0
+
+    async def close(days_ago: int) -> None:
+        async with database(client) as db, db.begin():
+            survey = await db.get(Survey, survey_id)
+            survey.closes_at = utcnow() - timedelta(days=days_ago, minutes=1)
+            await forget_what_is_no_longer_needed(db)
+
+    assert (await state())[0] == 1
+    await close(0)
+    assert await state() == (0, 2, sorted(people), 1)
+    await close(30)
+    assert await state() == (0, 0, [None, None], 1)
+    rates = (await client.get(f"/api/surveys/{survey_id}/response-rate")).json()
+    assert rates["invited"] == 2  # the counts outlive the addresses

@@ -267,7 +267,11 @@ async def response_rates(db: AsyncSession, survey: Survey) -> ResponseRates:
     invited: Counter[str] = Counter()
     answered: Counter[str] = Counter()
     rows = await db.execute(
-        select(SurveyRecipient.municipality_id, SurveyRecipient.email, SurveyAnswered.survey_id)
+        select(
+            SurveyRecipient.municipality_id,
+            SurveyRecipient.open_link_id,
+            SurveyAnswered.survey_id,
+        )
         .outerjoin(
             SurveyAnswered,
             (SurveyAnswered.recipient_id == SurveyRecipient.id)
@@ -275,9 +279,9 @@ async def response_rates(db: AsyncSession, survey: Survey) -> ResponseRates:
         )
         .where(SurveyRecipient.survey_id == survey.id)
     )
-    for municipality_id, email, mark in rows:
+    for municipality_id, open_link_id, mark in rows:
         group = names.get(municipality_id, NO_MUNICIPALITY)
-        if email is not None:
+        if open_link_id is None:  # asked in person (an open link's visitors were not)
             invited[group] += 1
         if mark is not None:
             answered[group] += 1
