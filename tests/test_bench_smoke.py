@@ -42,3 +42,20 @@ async def test_the_serving_benchmark_runs_under_load_and_gives_its_ratios(
     for name in ["API token", "limit=100, session", "/admin/municipalities, session"]:
         assert name in out, out
     assert "SQL statements a request" in out
+
+
+async def test_the_survey_answers_benchmark_runs_under_load_and_gives_its_ratio(
+    database_url, tmp_path, capsys
+):
+    from tests.bench.answers import bench_answers
+
+    a = (await trivial(1, "httpx", ("trivial",)))["trivial"].rps
+    assert_figures(await bench_answers(tmp_path, database_url, a, seconds=1, respondents=40))
+    assert "answers through the service" in capsys.readouterr().out
+
+
+async def test_the_survey_links_benchmark_runs_and_gives_its_ratio(tmp_path, capsys):
+    from tests.bench.answers import bench_links
+
+    assert_figures(await bench_links(tmp_path, recipients=4))
+    assert "survey links to 4" in capsys.readouterr().out
