@@ -105,6 +105,37 @@ async def test_the_page_tells_the_second_of_two_simultaneous_submits_it_was_alre
         assert await db.scalar(select(func.count()).select_from(SurveyAnswer)) == 1
 
 
+async def test_many_people_submitting_at_once_each_twice_store_one_answer_each(
+    live_server, settings
+):
+    people = [f"samtidig.{n}@notodden.kommune.no" for n in range(10)]
+    async with session_on(settings.database_url) as db, db.begin():
+        survey_id = await published_survey(db)
+        await send_to(db, settings, survey_id, people)
+        links = await links_in_outbox(db)
+    async with httpx.AsyncClient(base_url=live_server, timeout=60) as http:
+        await http.get("/tilgjengelighet")
+        csrf = http.cookies["csrftoken"]
+        for person in people:
+            await http.post(
+                f"/undersokelse/{links[person]}",
+                data={**form(full_answers(), 1, "neste"), "_csrf_token": csrf},
+            )
+        pages = await asyncio.gather(
+            *(
+                http.post(
+                    f"/undersokelse/{links[person]}",
+                    data={**form(full_answers(), 2, "send"), "_csrf_token": csrf},
+                )
+                for person in people * 2
+            )
+        )
+    assert sorted(page.status_code for page in pages) == [303] * 10 + [409] * 10
+    async with session_on(settings.database_url) as db:
+        assert await db.scalar(select(func.count()).select_from(SurveyAnswer)) == 10
+        assert await db.scalar(select(func.count()).select_from(SurveyAnswered)) == 10
+
+
 # --- what the database holds ----------------------------------------------------------------
 
 

@@ -16,7 +16,8 @@ from medvirkning.dependencies import AppSettings
 from medvirkning.surveys import answering, open_links
 from medvirkning.surveys.answer_view import WORDS, section_fields, section_of
 from medvirkning.surveys.answer_view import read_section as read_form
-from medvirkning.surveys.answering import AlreadyAnswered, Respondent
+from medvirkning.surveys.answering import Respondent
+from medvirkning.surveys.submitting import SubmitQueue
 from surveys.problems import InvalidAnswers, Problem
 
 BASE = "/undersokelse"
@@ -103,7 +104,11 @@ async def answer_page(
 
 @post(f"{BASE}/{{token:str}}", opt=OPEN, include_in_schema=False)
 async def answer_post(
-    db: Db, settings: AppSettings, token: FromPath[str], data: URLEncodedBody[dict[str, Any]]
+    request: Request[Any, Any, Any],
+    db: Db,
+    settings: AppSettings,
+    token: FromPath[str],
+    data: URLEncodedBody[dict[str, Any]],
 ) -> Template | Redirect:
     found = await answering.respondent(db, settings, token)
     if found.state != "open":
@@ -131,15 +136,27 @@ async def answer_post(
     if action != "send" or section < last:
         await answering.save_draft(db, token, found, answers, min(section + 1, last))
         return Redirect(f"{here}?del={min(section + 1, last) + 1}", status_code=303)
-    # Both refusals come before submit writes anything, so there is nothing to undo.
     try:
-        await answering.submit(db, found, answers)
+        submission = answering.submission_of(found, answers)
     except InvalidAnswers as invalid:
         return _section_page(found, token, section, answers, list(invalid.problems))
-    except AlreadyAnswered:
+    # The request's own transaction has written nothing: end it, so waiting for the batch
+    # holds no connection, and store with the submits that arrive at the same time.
+    await db.rollback()
+    if not await submit_queue(request).submit(submission):
+        await db.refresh(found.survey)
         found.answered = True
         return _state_page(found, 409)
     return Redirect(f"{here}/kvittering", status_code=303)
+
+
+def submit_queue(request: Request[Any, Any, Any]) -> SubmitQueue:
+    """The process's queue of submits, made on first use."""
+    state = request.app.state
+    queue: SubmitQueue | None = state.get("survey_submits")
+    if queue is None:
+        queue = state.survey_submits = SubmitQueue(state.database)
+    return queue
 
 
 @get(f"{BASE}/{{token:str}}/kvittering", opt=OPEN, include_in_schema=False)

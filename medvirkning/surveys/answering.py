@@ -1,11 +1,10 @@
 """Answering through a link, with no sign-in: find the link by its token's keyed hash, keep a
 sealed draft between sections, and submit exactly once.
 
-A submit validates, then (under a lock on the survey) writes the recipient's "has answered"
-mark with ON CONFLICT DO NOTHING: when two submits through one link race, the second finds
-the mark and is told it was already answered. The answer is kept with no token, person or
-time of day, the drafts are deleted, and `mixing.mix` rewrites answers and marks in random
-order in the same transaction.
+A submit is validated here and stored by `submitting.py`: the recipient's "has answered"
+mark decides (when two submits through one link race, the second is told it was already
+answered), the answer is kept with no token, person or time of day, the drafts are deleted,
+and `mixing.mix` rewrites answers and marks in random order in the same transaction.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,7 +24,6 @@ from medvirkning.errors import Conflict, NotFound
 from medvirkning.formats import OSLO
 from medvirkning.settings import Settings
 from medvirkning.signing import sign
-from medvirkning.surveys.mixing import mix
 from medvirkning.surveys.models import Survey, SurveyVersion
 from medvirkning.surveys.respondents import (
     SurveyAnswered,
@@ -34,7 +32,8 @@ from medvirkning.surveys.respondents import (
     SurveyRecipient,
 )
 from medvirkning.surveys.sealing import seal, unseal
-from medvirkning.surveys.store import definition_of, keep_answer
+from medvirkning.surveys.store import definition_of
+from medvirkning.surveys.submitting import Submission, store_submissions
 from surveys.answers import validate_answers
 from surveys.definition import Survey as Definition
 from surveys.problems import InvalidAnswers
@@ -199,27 +198,25 @@ def oslo_today(now: datetime | None = None) -> date:
     return (now or utcnow()).astimezone(OSLO).date()
 
 
-async def submit(db: AsyncSession, found: Respondent, answers: dict[str, Any]) -> None:
-    """Store the answer once. InvalidAnswers names every problem; AlreadyAnswered if this
-    recipient's mark is there (also when it was written a moment ago by a racing submit)."""
+def submission_of(found: Respondent, answers: dict[str, Any]) -> Submission:
+    """The answers validated and ready to store; InvalidAnswers names every problem."""
     definition = require_open(found)
     assert found.version is not None
-    validate_answers(definition, answers)
-    survey_id = found.survey.id
-    # Submits to one survey take turns, so each mix sees every answer committed before it.
-    await db.execute(select(Survey.id).where(Survey.id == survey_id).with_for_update())
-    upsert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
-    marked = await db.execute(
-        upsert(SurveyAnswered)
-        .values(survey_id=survey_id, recipient_id=found.recipient_id)
-        .on_conflict_do_nothing()
-        .returning(SurveyAnswered.recipient_id)
+    answer_set = validate_answers(definition, answers)
+    return Submission(
+        survey_id=found.survey.id,
+        recipient_id=found.recipient_id,
+        version_id=found.version.id,
+        municipality_id=found.municipality_id,
+        answers=msgspec.json.encode(answer_set.answers).decode(),
+        day=oslo_today(),
     )
-    if marked.first() is None:
+
+
+async def submit(db: AsyncSession, found: Respondent, answers: dict[str, Any]) -> None:
+    """Store the answer once, in the caller's transaction. InvalidAnswers names every
+    problem; AlreadyAnswered if this recipient's mark is there (also when a racing submit
+    wrote it a moment ago)."""
+    (stored,) = await store_submissions(db, [submission_of(found, answers)])
+    if not stored:
         raise AlreadyAnswered()
-    await keep_answer(
-        db, found.version, answers, municipality_id=found.municipality_id, today=oslo_today()
-    )
-    links = select(SurveyLink.id).where(SurveyLink.recipient_id == found.recipient_id)
-    await db.execute(delete(SurveyDraft).where(SurveyDraft.link_id.in_(links)))
-    await mix(db, survey_id)
