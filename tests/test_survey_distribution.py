@@ -265,3 +265,22 @@ async def test_drafts_go_at_closing_and_who_was_asked_30_days_later(client):
     assert await state() == (0, 0, [None, None], 1)
     rates = (await client.get(f"/api/surveys/{survey_id}/response-rate")).json()
     assert rates["invited"] == 2  # the counts outlive the addresses
+
+
+async def test_an_uploaded_spreadsheet_list_adds_its_addresses_and_skips_headers_and_names(
+    client,
+):
+    survey_id = await _survey(client)
+    if "csrftoken" not in client.cookies:
+        await client.get("/tilgjengelighet")
+    csv = "Navn;E-post\nKari Lønn;kari@nore-og-uvdal.kommune.no\nOla;ola@nore-og-uvdal.kommune.no\n"
+    added = await client.post(
+        f"/admin/surveys/{survey_id}/utsending/mottakere",
+        data={"_csrf_token": client.cookies["csrftoken"]},
+        files={"email_file": ("ansatte.csv", csv.encode("utf-8-sig"), "text/csv")},
+        follow_redirects=False,
+    )
+    assert added.status_code == 303, added.text
+    async with database(client) as db:
+        emails = sorted(await db.scalars(select(SurveyRecipient.email)))
+    assert emails == ["kari@nore-og-uvdal.kommune.no", "ola@nore-og-uvdal.kommune.no"]

@@ -4,6 +4,7 @@ and the live response rate. Every POST that succeeds redirects (303)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time
 from typing import Annotated, Any
 
@@ -158,10 +159,9 @@ async def _file_lines(upload: Any) -> list[str]:
         return []
     raw = await upload.read()
     text = raw.decode("utf-8-sig", errors="replace") if isinstance(raw, bytes) else str(raw)
-    # One address a line, or separated by commas or semicolons, as a spreadsheet saves them.
-    return [
-        part.strip() for line in text.splitlines() for part in line.replace(";", ",").split(",")
-    ]
+    # Addresses a line or in a column of a spreadsheet's CSV: headers and names are skipped.
+    parts = (part.strip() for line in text.splitlines() for part in re.split("[,;\t]", line))
+    return [part for part in parts if "@" in part]
 
 
 @post(f"{BASE}/mottakere")

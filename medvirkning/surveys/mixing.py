@@ -6,9 +6,9 @@ both would carry that transaction's id (PostgreSQL's `xmin`), sit last in physic
 (`ctid`, SQLite's `rowid`) and neighbour each other in time. `mix` therefore deletes every
 answer and every mark of the survey and writes them back, each in a fresh random order, in
 that same transaction: after the commit all of them carry the one transaction id, and their
-physical order is a shuffle that says nothing about who answered when. Every submit calls
-it (under a lock on the survey), so no committed state of the database ever holds an
-unmixed answer.
+physical order is a shuffle that says nothing about who answered when. Every batch of
+submits calls it (under a lock on the survey), so no committed state of the database ever
+holds an unmixed answer.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ async def mix(db: AsyncSession, survey_id: int) -> None:
     for table, rows in ((ANSWERS, answers), (MARKS, marks)):
         _shuffle(rows)
         if rows:
-            # One row at a time (executemany), so the physical order is the shuffled one.
+            # Written in the shuffled order, so the physical order is the shuffle.
             await db.execute(insert(table), rows)
 
 
