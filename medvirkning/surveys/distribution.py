@@ -8,7 +8,7 @@ import secrets
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medvirkning.db import utcnow
@@ -167,69 +167,56 @@ async def _sendable(db: AsyncSession, survey_id: int) -> Survey:
 async def send_links(db: AsyncSession, settings: Settings, survey_id: int) -> int:
     """A personal link to every recipient not yet sent one, through the outbox."""
     survey = await _sendable(db, survey_id)
-    recipients = list(
-        await db.scalars(
-            select(SurveyRecipient)
-            .where(
-                SurveyRecipient.survey_id == survey_id,
-                SurveyRecipient.email.is_not(None),
-                SurveyRecipient.invited_at.is_(None),
-            )
-            .order_by(SurveyRecipient.id)
-        )
-    )
-    await _send(db, settings, survey, recipients, reminder=False)
-    now = utcnow()
-    for recipient in recipients:
-        recipient.invited_at = now
-    await db.flush()
-    return len(recipients)
+    waiting = SurveyRecipient.invited_at.is_(None)
+    return await _send(db, settings, survey, waiting, SurveyRecipient.invited_at, reminder=False)
 
 
 async def send_reminders(db: AsyncSession, settings: Settings, survey_id: int) -> int:
     """A reminder, with a fresh link, to each invited recipient who has not answered."""
     survey = await _sendable(db, survey_id)
     answered = select(SurveyAnswered.recipient_id).where(SurveyAnswered.survey_id == survey_id)
-    recipients = list(
-        await db.scalars(
-            select(SurveyRecipient)
-            .where(
-                SurveyRecipient.survey_id == survey_id,
-                SurveyRecipient.invited_at.is_not(None),
-                SurveyRecipient.id.not_in(answered),
-            )
-            .order_by(SurveyRecipient.id)
-        )
-    )
-    await _send(db, settings, survey, recipients, reminder=True)
-    now = utcnow()
-    for recipient in recipients:
-        recipient.reminded_at = now
-    await db.flush()
-    return len(recipients)
+    unanswered = SurveyRecipient.invited_at.is_not(None) & SurveyRecipient.id.not_in(answered)
+    return await _send(db, settings, survey, unanswered, SurveyRecipient.reminded_at, True)
 
 
 async def _send(
     db: AsyncSession,
     settings: Settings,
     survey: Survey,
-    recipients: list[SurveyRecipient],
+    which: Any,
+    stamp: Any,
     reminder: bool,
-) -> None:
-    tokens = [new_token() for _ in recipients]
-    if recipients:
+) -> int:
+    """A new link and a letter to each recipient `which` picks; `stamp` gets the time."""
+    rows = (
         await db.execute(
-            insert(SurveyLink),
-            [
-                {"recipient_id": recipient.id, "token_hash": token_hash(settings, token)}
-                for recipient, token in zip(recipients, tokens, strict=True)
-            ],
+            select(SurveyRecipient.id, SurveyRecipient.email)
+            .where(
+                SurveyRecipient.survey_id == survey.id, SurveyRecipient.email.is_not(None), which
+            )
+            .order_by(SurveyRecipient.id)
         )
-    letters = [
-        invitations.letter(settings, survey, recipient.email or "", token, reminder)
-        for recipient, token in zip(recipients, tokens, strict=True)
-    ]
+    ).all()
+    if not rows:
+        return 0
+    tokens = [new_token() for _ in rows]
+    await db.execute(
+        insert(SurveyLink),
+        [
+            {"recipient_id": recipient_id, "token_hash": token_hash(settings, token)}
+            for (recipient_id, _), token in zip(rows, tokens, strict=True)
+        ],
+    )
+    addressed = [(email or "", token) for (_, email), token in zip(rows, tokens, strict=True)]
+    letters = invitations.letters(settings, survey, addressed, reminder)
     await invitations.enqueue_letters(db, settings, letters, reminder)
+    await db.execute(
+        update(SurveyRecipient)
+        .where(SurveyRecipient.id.in_([recipient_id for recipient_id, _ in rows]))
+        .values({stamp: utcnow()})
+        .execution_options(synchronize_session=False)
+    )
+    return len(rows)
 
 
 async def set_schedule(db: AsyncSession, survey_id: int, data: ScheduleUpdate) -> Survey:

@@ -4,6 +4,7 @@ form. They go through the outbox and are purged once sent, so no token stays the
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,6 +39,24 @@ def letter(
             "reminder": reminder,
         },
     )
+
+
+def letters(
+    settings: Settings, survey: Survey, addressed: Sequence[tuple[str, str]], reminder: bool
+) -> list[Letter]:
+    """The same letter to each (address, token), each with its own link: rendered once, the
+    link put in after (a token is URL-safe text that needs no escaping)."""
+    placeholder = "LINKPLACEHOLDER"
+    model = letter(settings, survey, "", placeholder, reminder)
+    return [
+        replace(
+            model,
+            recipient=address,
+            text=model.text.replace(placeholder, token),
+            html=model.html.replace(placeholder, token),
+        )
+        for address, token in addressed
+    ]
 
 
 async def enqueue_letters(

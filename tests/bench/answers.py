@@ -201,7 +201,7 @@ async def bench_answers(
         f"{name} answers through the service: {ours.rps:.0f}/s (p50 {ours.p50_ms:.1f} ms, p99 "
         f"{ours.p99_ms:.1f} ms, {ours.client}), a {a:.0f}/s, b {b:.0f}/s, limit {limit:.0f}/s, "
         f"ratio {ratio:.2f} (target >= {ANSWER_TARGET}); {warm + stored} answers stored at "
-        "the end, each submit rewriting them all"
+        "the end, each batch of submits rewriting them all"
     )
     return {"rps": ours.rps, "a": a, "b": b, "ratio": ratio, "p50_ms": ours.p50_ms}
 
