@@ -222,6 +222,8 @@ async def bench_links(folder: Path, recipients: int = LINKS) -> dict[str, float]
         async with AsyncTestClient(app=create_app(settings)) as client:
             await sign_in_as(client, Role.ADMIN, email="prosjektleder@kongsbergregionen.no")
 
+            returned: list[float] = []
+
             async def click(count: int, tag: str) -> float:
                 emails = [f"{tag}{n}@kommune.no" for n in range(count)]
                 added = await client.post(
@@ -232,6 +234,7 @@ async def bench_links(folder: Path, recipients: int = LINKS) -> dict[str, float]
                 await sink.expect(count)
                 start = time.monotonic()
                 sent = await client.post(f"/api/surveys/{survey_id}/links", timeout=300)
+                returned.append(time.monotonic() - start)
                 if sent.json() != {"sent": count}:
                     raise RuntimeError(f"links: {sent.text[:300]}")
                 return await sink.accepted(count) - start
@@ -256,7 +259,8 @@ async def bench_links(folder: Path, recipients: int = LINKS) -> dict[str, float]
     base = sum(plain) / len(plain)
     print(
         f"survey links to {recipients}: click-to-accepted {ours:.2f} s, plain aiosmtplib "
-        f"{base:.2f} s, ratio {ours / base:.2f} (target <= {LINK_TARGET})"
+        f"{base:.2f} s, ratio {ours / base:.2f} (target <= {LINK_TARGET}); of which the "
+        f"request {returned[-1]:.2f} s, then {ours - returned[-1]:.2f} s until all were accepted"
     )
     return {"ours_s": ours, "baseline_s": base, "ratio": ours / base}
 
