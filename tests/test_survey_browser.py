@@ -64,6 +64,17 @@ async def test_the_project_leader_sends_links_from_the_distribution_page(
     assert "Lenkene er lagt i utboksen" in await page.locator("main").inner_text()
     assert "2 har fått lenke" in await page.locator("main").inner_text()
     await checked(page)
+    # An open link for Kongsberg's intranet, and the page a visitor of it sees first.
+    await page.select_option("#municipality_id", label="Kongsberg")
+    await page.click("button:has-text('Lag åpen lenke')")
+    assert "Den åpne lenken er laget." in await page.locator("main").inner_text()
+    await checked(page)
+    shown = await page.locator("code.secret").first.inner_text()
+    await page.goto(live_server + "/apen-undersokelse/" + shown.rsplit("/", 1)[1])
+    assert "Begynn å svare" in await page.locator("main").inner_text()
+    await checked(page)
+    await page.click("button:has-text('Begynn å svare')")
+    assert "Del 1 av 2" in await page.locator("main").inner_text()
 
 
 async def test_a_staff_member_answers_on_a_phone_with_the_keyboard_and_comes_back_later(
