@@ -19,11 +19,14 @@ Run alone: `python -m tests.bench.answers` from the repository root.
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
+import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 from litestar.testing import AsyncTestClient
@@ -43,7 +46,16 @@ from medvirkning.surveys.store import create_survey, publish
 from surveys.definition import parse_definition
 from tests.bench.databases import fresh_database
 from tests.bench.invitations import plain_aiosmtplib, running_sink, service_settings
-from tests.bench.serving import CONNECTIONS, Load, postgres_database, server, service_env, trivial
+from tests.bench.serving import (
+    CONNECTIONS,
+    Load,
+    _ms,
+    load_client,
+    postgres_database,
+    server,
+    service_env,
+    trivial,
+)
 from tests.support import sign_in_as
 
 ANSWER_TARGET = 0.6
@@ -141,6 +153,47 @@ async def submit_load(base: str, tokens: list[str], seconds: float) -> tuple[Loa
     return load, len(latencies)
 
 
+# Each request takes the next link from the file; wrk's own Lua runs it, one thread.
+WRK_SCRIPT = """
+local tokens, next = {}, 0
+init = function(args)
+  for line in io.lines(args[1]) do tokens[#tokens + 1] = line end
+  wrk.method = "POST"
+  wrk.body = args[2]
+  wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+  wrk.headers["Cookie"] = "csrftoken=" .. args[3]
+end
+request = function()
+  next = next + 1
+  return wrk.format(nil, "/undersokelse/" .. (tokens[next] or "brukt-opp"))
+end
+"""
+
+
+def wrk_load(base: str, tokens: list[str], seconds: float, folder: Path) -> tuple[Load, int]:
+    """Answers a second from `wrk -t1 -c16`, each link once."""
+    with httpx.Client(base_url=base) as client:
+        client.get("/tilgjengelighet")
+        csrf = client.cookies["csrftoken"]
+    (folder / "tokens.txt").write_text("\n".join(tokens) + "\n")
+    (folder / "answers.lua").write_text(WRK_SCRIPT)
+    body = urlencode({**ANSWER, "_csrf_token": csrf})
+    command = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{max(1, round(seconds))}s", "--latency"]
+    command += ["-s", str(folder / "answers.lua"), base, "--", str(folder / "tokens.txt")]
+    out = subprocess.run(
+        [*command, body, csrf], capture_output=True, text=True, timeout=seconds + 60, check=True
+    ).stdout
+    if "Non-2xx" in out or "Socket errors" in out:
+        raise RuntimeError(f"wrk saw failed answers:\n{out}")
+    done = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    if done > len(tokens):
+        raise RuntimeError("wrk ran out of links: give it more")
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1)  # type: ignore[union-attr]
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1)  # type: ignore[union-attr]
+    return Load(rps, _ms(p50), _ms(p99), "wrk -t1 -c16, a Lua script giving each link once"), done
+
+
 async def raw_inserts(url: str, seconds: float) -> float:
     """Single-row insert transactions a second through the driver alone, on one connection."""
     count, end = 0, time.perf_counter() + seconds
@@ -178,7 +231,12 @@ async def raw_inserts(url: str, seconds: float) -> float:
 
 
 async def bench_answers(
-    folder: Path, url: str, a: float, seconds: float = 5.0, respondents: int = 20_000
+    folder: Path,
+    url: str,
+    a: float,
+    seconds: float = 5.0,
+    respondents: int = 20_000,
+    client: str = "httpx",
 ) -> dict[str, float]:
     """Answers a second through the service on one database, against 1/(1/a + 1/b)."""
     name = "postgresql" if url.startswith("postgresql") else "sqlite"
@@ -194,7 +252,10 @@ async def bench_answers(
     with server("app", env) as base:
         warm = max(1, respondents // 100)
         await submit_load(base, tokens[:warm], seconds)  # warm-up, left out
-        ours, stored = await submit_load(base, tokens[warm:], seconds)
+        if client == "wrk":
+            ours, stored = await asyncio.to_thread(wrk_load, base, tokens[warm:], seconds, folder)
+        else:
+            ours, stored = await submit_load(base, tokens[warm:], seconds)
     limit = 1 / (1 / a + 1 / b)
     ratio = ours.rps / limit
     print(
@@ -266,11 +327,13 @@ async def bench_links(folder: Path, recipients: int = LINKS) -> dict[str, float]
 
 
 async def bench_all(folder: Path, postgres_url: str | None, seconds: float = 5.0) -> None:
-    a = (await trivial(seconds, "httpx", ("trivial",)))["trivial"].rps
-    await bench_answers(folder, await fresh_database(folder, "answers"), a, seconds)
+    client = load_client()
+    a = (await trivial(seconds, client, ("trivial",)))["trivial"].rps
+    sqlite_url = await fresh_database(folder, "answers")
+    await bench_answers(folder, sqlite_url, a, seconds, client=client)
     if postgres_url:
         url = await postgres_database(postgres_url, "bench_answers")
-        await bench_answers(folder, url, a, seconds)
+        await bench_answers(folder, url, a, seconds, client=client)
     else:
         print("postgresql answers: skipped (no PostgreSQL server)")
     await bench_links(folder)
