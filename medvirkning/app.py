@@ -59,11 +59,15 @@ from medvirkning.register_api import api_router
 from medvirkning.register_pages import page_router
 from medvirkning.security import protect
 from medvirkning.settings import Settings, load_settings
+from medvirkning.surveys.answer_pages import answer_pages
 from medvirkning.surveys.builder_pages import survey_pages
 from medvirkning.surveys.condition_pages import condition_pages
 from medvirkning.surveys.controllers import survey_api
+from medvirkning.surveys.distribution_api import distribution_api
+from medvirkning.surveys.distribution_pages import distribution_pages
 from medvirkning.surveys.question_pages import question_pages
 from medvirkning.surveys.results_pages import results_routes
+from medvirkning.surveys.retention import EVERY_SECONDS, forget_what_is_no_longer_needed
 from medvirkning.transaction import Database
 from medvirkning.web import template_config
 
@@ -98,9 +102,14 @@ def background_jobs(database: Database, settings: Settings, stop: asyncio.Event)
     async def read_replies() -> None:
         await poll_replies(database, settings)
 
+    async def forget_survey_recipients() -> None:
+        async with database.transaction() as db:
+            await forget_what_is_no_longer_needed(db)
+
     jobs = [
         run_worker(database.sessions, settings, stop, database.outbox_wake),
         every("reminders", settings.reminders_every_seconds, stop, remind),
+        every("survey retention", EVERY_SECONDS, stop, forget_survey_recipients),
     ]
     if settings.has_reply_mailbox:
         jobs.append(every("calendar replies", settings.replies_every_seconds, stop, read_replies))
@@ -151,6 +160,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             anchoring_record_api,
             targets_api,
             set_targets_api,
+            answer_pages,
+            distribution_api,
+            distribution_pages,
             create_static_files_router(path="/static", directories=[STATIC], opt=OPEN),
             *(api_router(register) for register in REGISTERS),
             *(page_router(register) for register in REGISTERS),
@@ -189,6 +201,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State({"settings": settings}),
         logging_config=LoggingConfig(
             root={"level": settings.log_level.upper(), "handlers": ["queue_listener"]},
+            # aiosqlite logs every statement with its values at debug: survey answers too.
+            loggers={"aiosqlite": {"level": "WARNING"}},
             log_exceptions="never",  # the 500 handler logs what is unexpected
         ),
     )

@@ -226,6 +226,21 @@ def worker() -> None:
     asyncio.run(go())
 
 
+@main.command("survey-retention")
+def survey_retention() -> None:
+    """Delete the drafts of closed surveys and erase who was asked 30 days after closing
+    (for cron, when the service's own background jobs are off)."""
+    from medvirkning.surveys.retention import forget_what_is_no_longer_needed
+
+    settings = _set_up_settings()
+
+    async def go() -> int:
+        async with connected(settings.database_url) as database, database.transaction() as db:
+            return await forget_what_is_no_longer_needed(db)
+
+    click.echo(f"{asyncio.run(go())} survey recipients erased.")
+
+
 @main.command()
 def reminders() -> None:
     """Send the meeting reminders that are due now (for cron, when the service's own

@@ -28,6 +28,13 @@ from medvirkning.plan.models import Milestone, Phase, RiskFactor
 from medvirkning.region.models import Municipality, Organisation
 from medvirkning.seed import SeedRecord
 from medvirkning.surveys.models import Survey, SurveyAnswer, SurveyVersion
+from medvirkning.surveys.respondents import (
+    SurveyAnswered,
+    SurveyDraft,
+    SurveyLink,
+    SurveyOpenLink,
+    SurveyRecipient,
+)
 
 metadata = Base.metadata
 
@@ -65,6 +72,11 @@ __all__ = [
     "SignInLink",
     "Survey",
     "SurveyAnswer",
+    "SurveyAnswered",
+    "SurveyDraft",
+    "SurveyLink",
+    "SurveyOpenLink",
+    "SurveyRecipient",
     "SurveyVersion",
     "Theme",
     "UserSession",

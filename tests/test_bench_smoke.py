@@ -51,3 +51,20 @@ async def test_the_anchoring_benchmark_runs_at_both_sizes(tmp_path, capsys):
     assert figures["sqlite_statements_1x"] == figures["sqlite_statements_10x"]
     assert_figures({"ratio": figures["ratio"], "peak": figures["sqlite_csv_mib_1x"]})
     assert "anchoring record on sqlite" in capsys.readouterr().out
+
+
+async def test_the_survey_answers_benchmark_runs_under_load_and_gives_its_ratio(
+    database_url, tmp_path, capsys
+):
+    from tests.bench.answers import bench_answers
+
+    a = (await trivial(1, "httpx", ("trivial",)))["trivial"].rps
+    assert_figures(await bench_answers(tmp_path, database_url, a, seconds=1, respondents=40))
+    assert "answers through the service" in capsys.readouterr().out
+
+
+async def test_the_survey_links_benchmark_runs_and_gives_its_ratio(tmp_path, capsys):
+    from tests.bench.answers import bench_links
+
+    assert_figures(await bench_links(tmp_path, recipients=4))
+    assert "survey links to 4" in capsys.readouterr().out

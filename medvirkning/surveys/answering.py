@@ -1,0 +1,222 @@
+"""Answering through a link, with no sign-in: find the link by its token's keyed hash, keep a
+sealed draft between sections, and submit exactly once.
+
+A submit is validated here and stored by `submitting.py`: the recipient's "has answered"
+mark decides (when two submits through one link race, the second is told it was already
+answered), the answer is kept with no token, person or time of day, the drafts are deleted,
+and `mixing.mix` rewrites answers and marks in random order in the same transaction.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from medvirkning.db import utcnow
+from medvirkning.errors import Conflict, NotFound
+from medvirkning.formats import OSLO
+from medvirkning.settings import Settings
+from medvirkning.signing import sign
+from medvirkning.surveys.models import Survey, SurveyVersion
+from medvirkning.surveys.respondents import (
+    SurveyAnswered,
+    SurveyDraft,
+    SurveyLink,
+    SurveyRecipient,
+)
+from medvirkning.surveys.sealing import seal, unseal
+from medvirkning.surveys.store import definition_of
+from medvirkning.surveys.submitting import Submission, store_submissions
+from surveys.answers import validate_answers
+from surveys.definition import Survey as Definition
+from surveys.problems import InvalidAnswers
+
+
+class AlreadyAnswered(Conflict):
+    code = "already_answered"
+    message = "Denne lenken er allerede brukt til å svare. Svaret ditt er registrert én gang."
+
+
+class NotOpen(Conflict):
+    code = "survey_not_open"
+    message = "Undersøkelsen er ikke åpen for svar."
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(settings: Settings, token: str) -> str:
+    """The only form a link's token is stored in: a keyed hash (HMAC with the secret key)."""
+    return sign(settings, "survey-link", token)
+
+
+async def add_link(db: AsyncSession, settings: Settings, recipient_id: int) -> str:
+    """A new link for the recipient; the token goes into the letter, its hash into the table."""
+    token = new_token()
+    db.add(SurveyLink(recipient_id=recipient_id, token_hash=token_hash(settings, token)))
+    return token
+
+
+@dataclass
+class Respondent:
+    """What the answering pages know about the holder of a link."""
+
+    link_id: int
+    recipient_id: int
+    municipality_id: int | None
+    survey: Survey
+    version: SurveyVersion | None
+    definition: Definition | None
+    answered: bool
+    draft: dict[str, Any] = field(default_factory=dict)
+    section: int = 0
+
+    @property
+    def state(self) -> str:
+        """answered, not_open, not_yet_open, closed or open."""
+        if self.answered:
+            return "answered"
+        if self.version is None or self.survey.is_template:
+            return "not_open"
+        now = utcnow()
+        if self.survey.opens_at is not None and now < self.survey.opens_at:
+            return "not_yet_open"
+        if self.survey.closes_at is not None and now >= self.survey.closes_at:
+            return "closed"
+        return "open"
+
+
+async def published_version(db: AsyncSession, survey_id: int) -> SurveyVersion | None:
+    return await db.scalar(
+        select(SurveyVersion)
+        .where(SurveyVersion.survey_id == survey_id, SurveyVersion.published_at.is_not(None))
+        .order_by(SurveyVersion.number.desc())
+        .limit(1)
+    )
+
+
+async def respondent(db: AsyncSession, settings: Settings, token: str) -> Respondent:
+    """The link's holder, with their draft opened; NotFound for a token we never gave."""
+    row = (
+        await db.execute(
+            select(SurveyLink, SurveyRecipient, Survey)
+            .join(SurveyRecipient, SurveyRecipient.id == SurveyLink.recipient_id)
+            .join(Survey, Survey.id == SurveyRecipient.survey_id)
+            .where(SurveyLink.token_hash == token_hash(settings, token))
+        )
+    ).first()
+    if row is None:
+        raise NotFound("Lenken er ikke gyldig. Sjekk at hele lenken fra e-posten er med.")
+    link, recipient, survey = row
+    answered = await db.scalar(
+        select(SurveyAnswered.recipient_id).where(
+            SurveyAnswered.survey_id == survey.id,
+            SurveyAnswered.recipient_id == recipient.id,
+        )
+    )
+    found = Respondent(
+        link_id=link.id,
+        recipient_id=recipient.id,
+        municipality_id=recipient.municipality_id,
+        survey=survey,
+        version=None,
+        definition=None,
+        answered=answered is not None,
+    )
+    sealed = await db.scalar(select(SurveyDraft.sealed).where(SurveyDraft.link_id == link.id))
+    draft = _open_draft(token, sealed)
+    version = None
+    if draft is not None:
+        version = await db.get(SurveyVersion, draft.get("version_id"))
+        found.draft = dict(draft.get("answers", {}))
+        found.section = int(draft.get("section", 0))
+    if version is None or version.survey_id != survey.id:
+        version = await published_version(db, survey.id)
+    found.version = version
+    found.definition = definition_of(version) if version is not None else None
+    return found
+
+
+def _open_draft(token: str, sealed: str | None) -> dict[str, Any] | None:
+    if sealed is None:
+        return None
+    plain = unseal(token, sealed)
+    if plain is None:
+        return None  # sealed under another of the recipient's links: start afresh
+    opened: dict[str, Any] = msgspec.json.decode(plain)
+    return opened
+
+
+def require_open(found: Respondent) -> Definition:
+    if found.state == "answered":
+        raise AlreadyAnswered()
+    if found.state != "open" or found.definition is None:
+        raise NotOpen()
+    return found.definition
+
+
+def section_problems(
+    definition: Definition, answers: dict[str, Any], section: int
+) -> InvalidAnswers | None:
+    """The problems with the answers to one section (later sections are not asked yet)."""
+    ids = {question.id for question in definition.sections[section].questions}
+    try:
+        validate_answers(definition, answers)
+    except InvalidAnswers as refused:
+        mine = [problem for problem in refused.problems if problem.field in ids]
+        return InvalidAnswers(mine) if mine else None
+    return None
+
+
+async def save_draft(
+    db: AsyncSession, token: str, found: Respondent, answers: dict[str, Any], section: int
+) -> None:
+    """Keep what is answered so far, sealed with the token, under the link."""
+    assert found.version is not None
+    plain = msgspec.json.encode(
+        {"version_id": found.version.id, "section": section, "answers": answers}
+    )
+    values = {"link_id": found.link_id, "sealed": seal(token, plain)}
+    upsert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = upsert(SurveyDraft).values(**values)
+    await db.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[SurveyDraft.link_id], set_={"sealed": stmt.excluded.sealed}
+        )
+    )
+
+
+def oslo_today(now: datetime | None = None) -> date:
+    return (now or utcnow()).astimezone(OSLO).date()
+
+
+def submission_of(found: Respondent, answers: dict[str, Any]) -> Submission:
+    """The answers validated and ready to store; InvalidAnswers names every problem."""
+    definition = require_open(found)
+    assert found.version is not None
+    answer_set = validate_answers(definition, answers)
+    return Submission(
+        survey_id=found.survey.id,
+        recipient_id=found.recipient_id,
+        version_id=found.version.id,
+        municipality_id=found.municipality_id,
+        answers=msgspec.json.encode(answer_set.answers).decode(),
+        day=oslo_today(),
+    )
+
+
+async def submit(db: AsyncSession, found: Respondent, answers: dict[str, Any]) -> None:
+    """Store the answer once, in the caller's transaction. InvalidAnswers names every
+    problem; AlreadyAnswered if this recipient's mark is there (also when a racing submit
+    wrote it a moment ago)."""
+    (stored,) = await store_submissions(db, [submission_of(found, answers)])
+    if not stored:
+        raise AlreadyAnswered()
