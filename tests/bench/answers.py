@@ -45,7 +45,8 @@ from medvirkning.surveys.respondents import SurveyLink, SurveyRecipient
 from medvirkning.surveys.store import create_survey, publish
 from surveys.definition import parse_definition
 from tests.bench.databases import fresh_database
-from tests.bench.invitations import plain_aiosmtplib, running_sink, service_settings
+from tests.bench.invitations import plain_aiosmtplib, running_sink
+from tests.bench.invitations import service_env as mail_env
 from tests.bench.serving import (
     CONNECTIONS,
     Load,
@@ -271,7 +272,7 @@ async def bench_links(folder: Path, recipients: int = LINKS) -> dict[str, float]
     """2,000 personal links: click to every message accepted, against plain aiosmtplib."""
     url = await fresh_database(folder, "links")
     async with running_sink() as sink:
-        settings = service_settings(folder, url, sink.port)
+        settings = load_settings(mail_env(folder, url, sink.port))
         engine = create_engine(url)
         try:
             async with create_sessionmaker(engine)() as db, db.begin():
