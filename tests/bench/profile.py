@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from sqlalchemy import event
 
 from medvirkning.app import create_app
@@ -93,8 +92,8 @@ async def measure(
 ) -> tuple[float, float, int]:
     """Milliseconds a request, wall clock and CPU (this process, the driver's thread
     included; best of three loops), and statements a request."""
-    async with AsyncTestClient(app=create_app(load_settings(env))) as client:
-        app = client.app
+    app = create_app(load_settings(env))
+    async with app.lifespan():  # in this loop: asyncpg's connections belong to one loop
         for _ in range(20):  # warm-up: statement caches, templates
             if (status := await call(app, path, headers)) != 200:
                 raise RuntimeError(f"GET {path}: {status}")
