@@ -116,6 +116,13 @@ def background_jobs(database: Database, settings: Settings, stop: asyncio.Event)
     return jobs
 
 
+async def _guard(connection: Any, handler: Any) -> None:
+    """Who may, then what no handler should see: one guard, since Litestar copies the route
+    handler for each guard on every request."""
+    await access_guard(connection, handler)
+    await check_input(connection, handler)
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
 
@@ -168,7 +175,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *(page_router(register) for register in REGISTERS),
         ],
         middleware=[AuthenticationMiddleware()],
-        guards=[access_guard, check_input],  # who may, then what no handler should see
+        guards=[_guard],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_secure=settings.secure_cookies,

@@ -28,7 +28,6 @@ from sqlalchemy import (
     inspect,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
-from sqlalchemy.types import TypeDecorator
 
 from medvirkning.db import Base, UTCDateTime, utcnow
 
@@ -119,26 +118,6 @@ def event_row(actor: Actor, action: str, obj: Any, before: Any, after: Any) -> d
     }
 
 
-class _EncodedJSON(TypeDecorator[str]):
-    """JSON already encoded (by msgspec: json.dumps per row was a third of a bulk insert)."""
-
-    impl = JSON
-    cache_ok = True
-
-    def bind_processor(self, dialect: Dialect) -> None:
-        return None
-
-
-class _ReadyTime(TypeDecorator[Any]):
-    """A time already made ready for the driver by the column's own type, once for all rows."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def bind_processor(self, dialect: Dialect) -> None:
-        return None
-
-
 _ENCODER = msgspec.json.Encoder()
 _NULL = "null"  # what the JSON column stores for None
 
@@ -152,31 +131,48 @@ async def record_bulk_create(db: Any, model: type[Any], created: list[dict[str, 
     keys = _audited_keys(model)
     # msgspec writes enums and dates as plain() does, but datetimes its own way.
     stamps = [k for k in keys if isinstance(getattr(model, k).type, DateTime | UTCDateTime)]
-    ready = AuditEvent.__table__.c.at.type.bind_processor(db.get_bind().dialect)
+    connection = await db.connection()
+    ready = AuditEvent.__table__.c.at.type.bind_processor(connection.dialect)
     now = ready(utcnow()) if ready else utcnow()
-    rows = [
-        {
-            "at": now,
-            "actor_person_id": actor.person_id,
-            "actor_label": actor.label,
-            "action": "create",
-            "entity": model.__tablename__,
-            "entity_id": values["id"],
-            "before": _NULL,
-            "after": _ENCODER.encode(
-                {k: values[k] for k in keys} | {k: plain(values[k]) for k in stamps}
-            ).decode(),
-        }
-        for values in created
-    ]
+    known = {
+        "at": now,
+        "actor_person_id": actor.person_id,
+        "actor_label": actor.label,
+        "action": "create",
+        "entity": model.__tablename__,
+        "before": _NULL,
+    }
+    sql, order = _bulk_insert(connection.dialect)
+    at = order.index("entity_id"), order.index("after")
+    first = [known.get(name) for name in order]
+    rows = []
+    for values in created:
+        row = first.copy()
+        row[at[0]] = values["id"]
+        row[at[1]] = _ENCODER.encode(
+            {k: values[k] for k in keys} | {k: plain(values[k]) for k in stamps}
+        ).decode()
+        rows.append(tuple(row))
     if rows:
-        # The table, not the entity: the ORM's bulk path costs as much again.
-        statement = insert(cast(Table, AuditEvent.__table__)).values(
-            at=bindparam("at", type_=_ReadyTime()),
-            before=bindparam("before", type_=_EncodedJSON()),
-            after=bindparam("after", type_=_EncodedJSON()),
-        )
-        await db.execute(statement, rows)
+        # Straight to the driver, values ready: SQLAlchemy's per-row work cost as much again.
+        await connection.exec_driver_sql(sql, rows)
+
+
+_BULK_INSERTS: dict[tuple[str, str], tuple[str, list[str]]] = {}
+
+
+def _bulk_insert(dialect: Dialect) -> tuple[str, list[str]]:
+    """The audit row INSERT in the dialect's own SQL, and the order its values go in."""
+    key = (dialect.name, dialect.paramstyle)
+    if key not in _BULK_INSERTS:
+        table = cast(Table, AuditEvent.__table__)
+        names = ("at", "actor_person_id", "actor_label", "action", "entity", "entity_id")
+        values: dict[str, Any] = {n: bindparam(n) for n in (*names, "before", "after")}
+        compiled = insert(table).values(**values).compile(dialect=dialect)
+        order = list(compiled.positiontup or [])
+        assert sorted(order) == sorted(values), order
+        _BULK_INSERTS[key] = compiled.string, order
+    return _BULK_INSERTS[key]
 
 
 @event.listens_for(Session, "after_flush")

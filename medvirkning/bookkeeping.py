@@ -8,21 +8,11 @@ import logging
 
 from sqlalchemy import Executable
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 logger = logging.getLogger(__name__)
-_KEY = "bookkeeping"
 # How long the bookkeeping waits for a lock another transaction holds.
 WAIT_MS = 100
-
-
-def later(db: AsyncSession, statement: Executable) -> None:
-    """Queue a write for `write_best_effort`, instead of making the read's transaction write."""
-    db.info.setdefault(_KEY, []).append(statement)
-
-
-def queued(db: AsyncSession) -> list[Executable]:
-    return list(db.info.pop(_KEY, []))
 
 
 async def write_best_effort(engine: AsyncEngine, statements: list[Executable]) -> None:

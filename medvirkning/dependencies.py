@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from medvirkning.audit import SYSTEM, Actor, act_as
 from medvirkning.auth.access import Principal
+from medvirkning.db import Db
 from medvirkning.settings import Settings
 from medvirkning.transaction import Database
 
@@ -71,8 +72,11 @@ async def provide_db(request: Request[Any, Any, Any]) -> AsyncGenerator[AsyncSes
     await transaction.end()
 
 
-def provide_user(request: Request[Any, Any, Any]) -> Principal:
-    """The signed-in person or API token; only routes closed to anonymous callers ask."""
+def provide_user(request: Request[Any, Any, Any], db: Db) -> Principal:
+    """The signed-in person or API token; only routes closed to anonymous callers ask.
+
+    It takes `db` only to come after it: Litestar resolves dependencies of one level in a
+    task group, two new tasks a request."""
     user: Principal | None = request.scope.get("user")
     if user is None:
         raise NotAuthorizedException()

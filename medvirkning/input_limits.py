@@ -9,6 +9,7 @@ UTF-8, and not nested deeper than any of our Structs.
 from __future__ import annotations
 
 import re
+import weakref
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -50,7 +51,18 @@ def _check_path(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
             raise NotFound()
 
 
+# Per handler function (the guard sees a fresh copy of the route handler each request).
+_INTEGER_NAMES: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+
+
 def _integer_query_names(handler: BaseRouteHandler) -> set[str]:
+    found = _INTEGER_NAMES.get(handler.fn)
+    if found is None:
+        found = _INTEGER_NAMES[handler.fn] = _read_integer_query_names(handler)
+    return found
+
+
+def _read_integer_query_names(handler: BaseRouteHandler) -> set[str]:
     names = set()
     for name, field in handler.parsed_fn_signature.parameters.items():
         if field.is_subclass_of(bool) or not (

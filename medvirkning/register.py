@@ -143,8 +143,11 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _filtered(register: Register, query: ListQuery, user: Principal) -> Select[Any]:
-    stmt = select(register.model).where(register.readable_by(user))
+def _filtered(
+    register: Register, query: ListQuery, user: Principal, base: Select[Any] | None = None
+) -> Select[Any]:
+    """The records the user may read that match the query (`base`: other columns of them)."""
+    stmt = (select(register.model) if base is None else base).where(register.readable_by(user))
     if register.deactivatable and not query.include_inactive:
         stmt = stmt.where(register.model.active.is_(True))  # type: ignore[attr-defined]
     if query.q.strip() and register.search:

@@ -16,6 +16,7 @@ from medvirkning.dependencies import User
 from medvirkning.errors import BadRequest, FieldError
 from medvirkning.input_limits import within_range
 from medvirkning.register import ListQuery, Register
+from medvirkning.register_rows import list_reads
 
 MAX_SEARCH = 200
 
@@ -82,8 +83,7 @@ def api_router(register: Register) -> Router:
         ] = False,
     ) -> page_type:  # type: ignore[valid-type]
         query = list_query_from(register, request, q, include_inactive, limit, offset, total)
-        rows, count = await service.list_records(db, register, query, user)
-        items = [service.to_read(register, row) for row in rows]
+        items, count = await list_reads(db, register, query, user)
         return page_type(items=items, total=count, limit=limit, offset=offset)
 
     @get(

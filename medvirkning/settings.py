@@ -38,6 +38,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Proxies whose X-Forwarded-For names the client (for the per-client sign-in limit).
     forwarded_allow_ips: str = "127.0.0.1"
     session_idle_hours: float = 8.0
+    # How long a process keeps who is behind a session or token (auth/principals.py).
+    principal_cache_seconds: Annotated[float, msgspec.Meta(ge=0)] = 5.0
     sign_in_link_minutes: int = 15
     sign_in_limit_per_address: int = 5
     sign_in_limit_per_client: int = 30

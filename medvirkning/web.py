@@ -64,6 +64,7 @@ def template_config() -> TemplateConfig[JinjaTemplateEngine]:
         )
         env.globals.update(menu_for=menu_for)
         env.autoescape = True
+        env.auto_reload = False  # templates change with a deploy: no stat of each file a page
 
     return TemplateConfig(
         directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=configure

@@ -58,8 +58,12 @@ def is_allowed(rule: Any, principal: Principal | None) -> bool:
     return rule == SIGNED_IN or bool(principal.roles & rule)
 
 
-def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """Deny by default: a route must carry a rule, and the caller must satisfy it."""
+async def access_guard(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """Deny by default: a route must carry a rule, and the caller must satisfy it.
+
+    Async though it awaits nothing: Litestar runs a plain function guard in a thread."""
     if "allow" not in handler.opt:
         raise PermissionDeniedException("route without an access rule")
     rule = handler.opt["allow"]

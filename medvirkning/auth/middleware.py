@@ -8,8 +8,8 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy import Executable
 
-from medvirkning.auth.services import session_principal, token_principal
-from medvirkning.bookkeeping import queued, write_best_effort
+from medvirkning.auth.principals import principal_for
+from medvirkning.bookkeeping import write_best_effort
 from medvirkning.dependencies import request_transaction
 from medvirkning.settings import Settings
 
@@ -40,23 +40,25 @@ class AuthenticationMiddleware(ASGIMiddleware):
         authorization = connection.headers.get("authorization", "")
         cookie = connection.cookies.get(SESSION_COOKIE)
         principal = None
-        extended = False
         bookkeeping: list[Executable] = []  # "last used" marks, written after the request
         if cookie and _cross_site_write(connection, state.settings.public_base_url):
             cookie = None  # a write from another site's page does not get the user's session
-        # The lookup runs in the request's one transaction, which the handler's `db` shares.
+        # A lookup the memory cannot answer runs in the request's one transaction, which the
+        # handler's `db` shares.
         transaction = request_transaction(scope, state.database)
         try:
-            if authorization.lower().startswith("bearer ") or cookie:
-                db = await transaction.begin()
-                if authorization.lower().startswith("bearer "):
-                    principal = await token_principal(db, authorization[7:].strip())
-                elif cookie:
-                    principal, extended = await session_principal(db, state.settings, cookie)
-                bookkeeping = queued(db)
+            if authorization[:7].lower() == "bearer ":
+                secret = authorization[7:].strip()
+                principal, bookkeeping = await principal_for(
+                    transaction, state.settings, secret, False
+                )
+            elif cookie:
+                principal, bookkeeping = await principal_for(
+                    transaction, state.settings, cookie, True
+                )
+                if bookkeeping:  # the session was extended now: so is the browser's cookie
+                    send = _renewing(send, session_cookie(state.settings, cookie))
             scope["user"] = principal
-            if extended and cookie:
-                send = _renewing(send, session_cookie(state.settings, cookie))
             await next_app(scope, receive, send)
         except BaseException as error:
             await transaction.end(error)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Exists
 
 from medvirkning.audit import Actor, AuditEvent, act_as, event_row
-from medvirkning.auth.access import Principal, UnionScope
+from medvirkning.auth.access import Principal
 from medvirkning.auth.models import (
     ApiToken,
     Role,
@@ -28,7 +28,6 @@ from medvirkning.auth.models import (
     SignInLink,
     UserSession,
 )
-from medvirkning.bookkeeping import later
 from medvirkning.db import utcnow
 from medvirkning.errors import AppError
 from medvirkning.mail.outbox import compose, enqueue
@@ -205,45 +204,6 @@ async def _log(db: AsyncSession, actor: Actor, action: str, person: Person | Non
         await db.execute(insert(AuditEvent), [row])
 
 
-async def _grants(db: AsyncSession, person_id: int) -> list[RoleGrant]:
-    rows = await db.scalars(
-        select(RoleGrant).where(RoleGrant.person_id == person_id, RoleGrant.active.is_(True))
-    )
-    return list(rows)
-
-
-def _principal(person: Person, grants: list[Any], **ids: int | None) -> Principal:
-    return Principal(
-        label=f"{person.name} <{person.email}>",
-        roles=frozenset(g.role for g in grants),
-        person_id=person.id,
-        name=person.name,
-        union_scopes=tuple(
-            UnionScope(g.union_id, g.municipality_id) for g in grants if g.role == Role.UNION_REP
-        ),
-        **ids,
-    )
-
-
-async def session_principal(
-    db: AsyncSession, settings: Settings, secret: str
-) -> tuple[Principal | None, bool]:
-    """The person behind a session cookie, if the session is open, fresh and the person
-    active; and whether the session was extended now (the cookie is renewed with it)."""
-    session = await db.scalar(select(UserSession).where(UserSession.token_hash == hashed(secret)))
-    now = utcnow()
-    idle = timedelta(hours=settings.session_idle_hours)
-    if session is None or session.ended_at or session.last_seen_at + idle <= now:
-        return None, False
-    if not session.person.active:
-        return None, False
-    extended = now - session.last_seen_at > timedelta(minutes=1)  # one write a minute is enough
-    if extended:  # written after the read, and skipped when the database is busy
-        later(db, update(UserSession).where(UserSession.id == session.id).values(last_seen_at=now))
-    grants = await _grants(db, session.person_id)
-    return _principal(session.person, grants, session_id=session.id), extended
-
-
 @event.listens_for(Session, "after_flush")
 def _end_sessions_of_deactivated(session: Session, _context: Any) -> None:
     """A deactivated person's sessions end, so reactivation does not bring one back."""
@@ -290,33 +250,6 @@ async def list_api_tokens(db: AsyncSession) -> list[tuple[ApiToken, bool]]:
         )
     )
     return [(token, _works(token, creator_is_admin)) for token, creator_is_admin in rows]
-
-
-async def token_principal(db: AsyncSession, secret: str) -> Principal | None:
-    """The script behind a token: not revoked, not expired, and its creator still an
-    active admin."""
-    row = (
-        await db.execute(
-            select(ApiToken, _creator_is_active_admin()).where(
-                ApiToken.token_hash == hashed(secret)
-            )
-        )
-    ).first()
-    if row is None or not _works(*row):
-        return None
-    token = row[0]
-    now = utcnow()
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
-        later(db, update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
-    scopes = (
-        (UnionScope(token.union_id, token.municipality_id),) if token.role == Role.UNION_REP else ()
-    )
-    return Principal(
-        label=f"API-nøkkel «{token.name}»",
-        roles=frozenset({token.role}),
-        token_id=token.id,
-        union_scopes=scopes,
-    )
 
 
 async def token_creator(db: AsyncSession, principal: Principal) -> int | None:

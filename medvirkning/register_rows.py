@@ -1,0 +1,140 @@
+"""A register's JSON list read as plain rows: only the columns its Read Struct names, and
+each linked record's id and name by a join, with no ORM objects made.
+
+Loading 100 people as ORM objects (with their municipality, organisation and union) took
+about ten times the work of reading the same columns. A register whose Read has a field
+this cannot derive from the model is listed through the ORM as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+from sqlalchemy import Integer, Select, and_, bindparam, func, inspect, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from medvirkning.auth.access import Principal
+from medvirkning.register import (
+    ListQuery,
+    Register,
+    _filtered,
+    everything,
+    list_records,
+    to_read,
+)
+
+
+@dataclass(frozen=True)
+class RowPlan:
+    """The statement's columns, and where in a row each field of the Read Struct is."""
+
+    columns: tuple[Any, ...]
+    joins: tuple[tuple[Any, Any], ...]  # (aliased linked model, ON clause), outer joins
+    plain: tuple[tuple[str, int], ...]  # a column as it is
+    links: tuple[tuple[str, int], ...]  # a linked record: its id here, its name next
+    version: int | None  # updated_at, shown as `version`
+    read_list: Any  # list[register.read], for one msgspec.convert call
+
+    def values(self, row: Sequence[Any]) -> dict[str, Any]:
+        item = {name: row[at] for name, at in self.plain}
+        for name, at in self.links:
+            item[name] = None if row[at] is None else {"id": row[at], "name": row[at + 1]}
+        if self.version is not None:
+            item["version"] = row[self.version].isoformat()
+        return item
+
+
+def _plan(register: Register) -> RowPlan | None:
+    model: Any = register.model
+    mapper = inspect(model)
+    columns: list[Any] = []
+    joins: list[tuple[Any, Any]] = []
+    plain: list[tuple[str, int]] = []
+    links: list[tuple[str, int]] = []
+    version = None
+    for name in register.read.__struct_fields__:
+        if name == "version" and "updated_at" in mapper.columns:
+            version = len(columns)
+            columns.append(model.updated_at)
+        elif name in mapper.column_attrs:
+            plain.append((name, len(columns)))
+            columns.append(getattr(model, name))
+        elif name in mapper.relationships:
+            relation = mapper.relationships[name]
+            if relation.uselist or "name" not in relation.mapper.columns:
+                return None
+            target: Any = aliased(relation.mapper.class_, name=f"linked_{name}")
+            on = and_(
+                *(
+                    getattr(model, mine.key) == getattr(target, theirs.key)
+                    for mine, theirs in relation.local_remote_pairs
+                )
+            )
+            joins.append((target, on))
+            links.append((name, len(columns)))
+            columns += [target.id, target.name]
+        else:
+            return None
+    read_list = list[register.read]  # type: ignore[name-defined]
+    return RowPlan(tuple(columns), tuple(joins), tuple(plain), tuple(links), version, read_list)
+
+
+_PLANS: dict[str, RowPlan | None] = {}
+
+
+def plan_for(register: Register) -> RowPlan | None:
+    if register.slug not in _PLANS:
+        _PLANS[register.slug] = _plan(register)
+    return _PLANS[register.slug]
+
+
+def _statement(register: Register, plan: RowPlan) -> Select[Any]:
+    stmt = select(*plan.columns).select_from(register.model)
+    for target, on in plan.joins:
+        stmt = stmt.outerjoin(target, on)
+    return stmt
+
+
+_PAGES: dict[tuple[str, bool], Select[Any]] = {}
+
+
+def _page(register: Register, plan: RowPlan, query: ListQuery, user: Principal) -> Select[Any]:
+    """The page's statement, with limit and offset bound at execution; built once for a
+    register everyone reads whole and a list neither searched nor filtered."""
+    key = (register.slug, query.include_inactive)
+    common = register.readable_by is everything and not query.q.strip() and not query.filters
+    if common and key in _PAGES:
+        return _PAGES[key]
+    stmt = (
+        _filtered(register, query, user, _statement(register, plan))
+        .order_by(*register.order_by)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+    )
+    if common:
+        _PAGES[key] = stmt
+    return stmt
+
+
+async def list_reads(
+    db: AsyncSession, register: Register, query: ListQuery, user: Principal
+) -> tuple[list[Any], int | None]:
+    """A page of the records the user may read as Read Structs; the total only when asked."""
+    plan = plan_for(register)
+    if plan is None:
+        rows, total = await list_records(db, register, query, user)
+        return [to_read(register, row) for row in rows], total
+    total = None
+    if query.total:
+        counted = _filtered(register, query, user)
+        total = await db.scalar(select(func.count()).select_from(counted.subquery())) or 0
+    page = _page(register, plan, query, user)
+    # Through the connection: the columns are read as rows, without the ORM's result setup.
+    connection = await db.connection()
+    rows = await connection.execute(page, {"limit": query.limit, "offset": query.offset})
+    values = [plan.values(row) for row in rows]
+    return msgspec.convert(values, plan.read_list), total

@@ -1,0 +1,161 @@
+"""Where a request's time goes: a loop of requests through the app in-process (no server,
+no load client), its milliseconds a request, SQL statements, and a profile.
+
+On a shared machine this is steadier than a load client: it measures one process's work.
+Run: `python -m tests.bench.profile [PATH] [--token] [--postgres] [--profile]`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import cProfile
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar
+from sqlalchemy import event
+
+from medvirkning.app import create_app
+from medvirkning.auth.middleware import SESSION_COOKIE
+from medvirkning.settings import load_settings
+from tests.bench.databases import fresh_database
+from tests.bench.serving import fill, postgres_database, service_env
+
+
+async def call(app: Litestar, path: str, headers: dict[str, str]) -> int:
+    """One GET straight through the ASGI app: no HTTP client's work in the figure."""
+    raw_path, _, query = path.partition("?")
+    scope: dict[str, Any] = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": raw_path,
+        "raw_path": raw_path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+        + [(b"host", b"127.0.0.1")],
+        "client": ("127.0.0.1", 5000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+    status = [0]
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            status[0] = message["status"]
+
+    await app(scope, receive, send)  # type: ignore[arg-type]
+    return status[0]
+
+
+async def python_calls(app: Litestar, path: str, headers: dict[str, str], rounds: int) -> float:
+    """Python function calls a request: a count, so others' load on the machine moves it not."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(rounds):
+        await call(app, path, headers)
+    profiler.disable()
+    return sum(calls for calls, *_ in pstats.Stats(profiler).stats.values()) / rounds  # type: ignore[attr-defined]
+
+
+async def profiled(app: Litestar, path: str, headers: dict[str, str], rounds: int) -> None:
+    """pyinstrument when installed (it follows await), else cProfile sorted by own time."""
+    try:
+        from pyinstrument import Profiler
+    except ImportError:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(rounds):
+            await call(app, path, headers)
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(40)
+        return
+    sampler = Profiler(interval=0.0002, async_mode="enabled")
+    with sampler:
+        for _ in range(rounds):
+            await call(app, path, headers)
+    print(sampler.output_text(show_all="--all" in sys.argv, short_mode=False))
+
+
+async def measure(
+    env: dict[str, str], path: str, headers: dict[str, str], rounds: int, profile: bool
+) -> tuple[float, float, int]:
+    """Milliseconds a request, wall clock and CPU (this process, the driver's thread
+    included; best of three loops), and statements a request."""
+    app = create_app(load_settings(env))
+    async with app.lifespan():  # in this loop: asyncpg's connections belong to one loop
+        for _ in range(20):  # warm-up: statement caches, templates
+            if (status := await call(app, path, headers)) != 200:
+                raise RuntimeError(f"GET {path}: {status}")
+        seen: list[str] = []
+        engine = app.state.database.engine.sync_engine
+
+        def count(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+            seen.append(sql)
+
+        event.listen(engine, "before_cursor_execute", count)
+        await call(app, path, headers)
+        event.remove(engine, "before_cursor_execute", count)
+        best = cpu = float("inf")
+        for _ in range(3):
+            start, start_cpu = time.perf_counter(), time.process_time()
+            for _ in range(rounds):
+                await call(app, path, headers)
+            best = min(best, (time.perf_counter() - start) / rounds)
+            cpu = min(cpu, (time.process_time() - start_cpu) / rounds)
+        calls = await python_calls(app, path, headers, 50)
+        if profile:
+            await profiled(app, path, headers, rounds)
+    for sql in seen:
+        print("   ", " ".join(sql.split())[:150])
+    print(f"    {calls:,.0f} Python function calls a request")
+    return best * 1000, cpu * 1000, len(seen)
+
+
+async def main(argv: list[str]) -> None:
+    paths = [a for a in argv if a.startswith("/")] or [
+        "/api/municipalities",
+        "/api/people?limit=100",
+        "/admin/municipalities",
+    ]
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        if "--postgres" in argv:
+            from tests.__main__ import throwaway_postgres
+
+            with throwaway_postgres(required=True) as server_url:
+                url = await postgres_database(server_url, "bench_profile")
+                await run(folder, url, paths, argv)
+        else:
+            await run(folder, await fresh_database(folder, "profile"), paths, argv)
+
+
+async def run(folder: Path, url: str, paths: list[str], argv: list[str]) -> None:
+    service = await fill(url, 1_000)
+    env = service_env(folder, url)
+    for path in paths:
+        token = "--token" in argv or path == "/api/municipalities"
+        headers = (
+            {"Authorization": f"Bearer {service.token}"}
+            if token
+            else {"Cookie": f"{SESSION_COOKIE}={service.cookie}"}
+        )
+        ms, cpu, statements = await measure(env, path, headers, 300, "--profile" in argv)
+        print(
+            f"{path} ({'token' if token else 'session'}): {ms:.2f} ms a request, CPU {cpu:.2f} ms, "
+            f"{statements} statements"
+        )
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1:]))
