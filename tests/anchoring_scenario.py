@@ -3,6 +3,7 @@ cell covered except four planted gaps."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import insert, select, update
@@ -27,6 +28,8 @@ from medvirkning.inputs.models import (
 from medvirkning.meetings.models import Invitation
 from medvirkning.people.models import Group, GroupKind, Membership, MembershipRole
 from medvirkning.plan.models import Phase
+from medvirkning.surveys.models import Survey, SurveyAnswer, SurveyVersion
+from medvirkning.surveys.respondents import SurveyRecipient
 from tests import scenario
 
 # (rule, municipality or None for the region, phase number)
@@ -37,7 +40,10 @@ PLANTED = {
     ("learning_points", None, 2),  # nothing learnt recorded in phase 2
     ("consultation_notice", "Notodden", 2),  # documents sent the day before the meeting
     ("protocol_confirm_days", None, 3),  # KDU's protocol sent, never confirmed
+    ("survey_response", "Tinn", 3),  # 2 of 10 answered a closed survey, the target is 50 %
 }
+# (municipality, invited, answered) for a survey closed in phase 3, and one still open.
+SURVEY_REACH = [("Tinn", 10, 2), ("Kongsberg", 10, 8)]
 # (matter, municipality or None, documents sent, meeting, protocol status)
 CONSULTATIONS = [
     ("Opplæringsplan for lønn", "Notodden", (2025, 1, 20), (2025, 1, 21), "confirmed"),
@@ -137,7 +143,51 @@ async def build(db: AsyncSession, scale: int = 1) -> dict[str, int]:
         ],
     )
     await _consultations(db, municipalities, scale)
+    for title, closes in (("Opplæringsbehov", 31), ("Piloten", None)):
+        await _survey(db, municipalities, title, closes, scale)
     return municipalities
+
+
+async def _survey(
+    db: AsyncSession, municipalities: dict[str, int], title: str, closes: int | None, scale: int
+) -> None:
+    """A survey sent in phase 3; closed on that October day, or still open."""
+    survey_id = await db.scalar(
+        insert(Survey)
+        .values(
+            title=title,
+            opens_at=datetime(2025, 10, 10, 8, tzinfo=UTC),
+            closes_at=datetime(2025, 10, closes, 20, tzinfo=UTC) if closes else None,
+        )
+        .returning(Survey.id)
+    )
+    version_id = await db.scalar(
+        insert(SurveyVersion)
+        .values(survey_id=survey_id, number=1, definition="{}")
+        .returning(SurveyVersion.id)
+    )
+    recipients, answers = [], []
+    for name, invited, answered in SURVEY_REACH:
+        recipients += [
+            {
+                "survey_id": survey_id,
+                "email": f"{name}{n}@kommune.no",
+                "municipality_id": municipalities[name],
+            }
+            for n in range(invited * scale)
+        ]
+        answers += [
+            {
+                "id": uuid.uuid4().hex,
+                "survey_version_id": version_id,
+                "municipality_id": municipalities[name],
+                "answered_on": date(2025, 10, 15),
+                "answers": "{}",
+            }
+            for _ in range(answered * scale)
+        ]
+    await db.execute(insert(SurveyRecipient), recipients)
+    await db.execute(insert(SurveyAnswer), answers)
 
 
 async def _consultations(db: AsyncSession, municipalities: dict[str, int], scale: int) -> None:

@@ -31,6 +31,7 @@ async def test_the_record_lists_exactly_the_planted_gaps(client):
         "Hjartdal",
         "Kongsberg",
         "Notodden",
+        "Tinn",
         "Hele regionen",
     }
     notice = next(g for g in factor_1["gaps"] if g["rule"] == "consultation_notice")

@@ -110,7 +110,11 @@ async def test_survey_answers_count_as_reach_per_municipality_and_phase(client):
         for figure in cell["figures"]
         if figure["label"] == "svar"
     }
-    assert reach == {("Flesberg", 1): 6, ("Sigdal", 1): 2}
+    # Sigdal's 2 are under the survey's threshold of 5: not shown, not summed.
+    assert reach == {("Flesberg", 1): 6, ("Sigdal", 1): 0}
     phase = await find_id(client, "phases", q="Utrede")
     cell = await client.get(f"/forankring/fase/{phase}/kommune/{municipalities['Flesberg']}")
     assert "Medarbeiderundersøkelse (6 svar)" in cell.text
+    sigdal = await client.get(f"/forankring/fase/{phase}/kommune/{municipalities['Sigdal']}")
+    assert "Medarbeiderundersøkelse (færre enn 5 svar)" in sigdal.text
+    assert "(2 svar)" not in sigdal.text
