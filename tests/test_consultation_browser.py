@@ -125,7 +125,8 @@ async def test_a_union_representative_disputes_then_confirms_the_corrected_proto
     await checked(page)
     await page.check("#answer-disputed")
     await page.click("text=Send svaret")
-    assert await page.evaluate("document.activeElement.className") == "ds-error-summary"
+    # Focus moves when the refused page has loaded: wait for it, not race it.
+    await page.wait_for_function("document.activeElement?.className === 'ds-error-summary'")
     assert "Skriv hvorfor" in await page.locator("#reason-error").inner_text()
     await checked(page)
     await page.fill("#reason", "Oppstart i mars er for tidlig for oss.")
@@ -208,5 +209,6 @@ async def test_the_project_leaders_consultation_pages_meet_wcag_and_fit_320_pixe
     await checked(page)
     await page.goto(f"{live_server}/admin/consultations/new")
     await page.click("main form button[type=submit]")
-    assert await page.evaluate("document.activeElement.className") == "ds-error-summary"
+    # Focus moves when the refused page has loaded: wait for it, not race it.
+    await page.wait_for_function("document.activeElement?.className === 'ds-error-summary'")
     await checked(page)

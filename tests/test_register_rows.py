@@ -3,11 +3,23 @@ what its ORM objects gave, linked records, versions, filters, search and paging 
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import date
+
+from sqlalchemy import insert, select
 
 from medvirkning.app import REGISTERS
 from medvirkning.auth.access import Principal, UnionScope
 from medvirkning.auth.models import Role
+from medvirkning.inputs.models import (
+    FollowUp,
+    Input,
+    LearningPoint,
+    LessonKind,
+    SourceKind,
+    StakeholderKind,
+    Theme,
+)
+from medvirkning.plan.models import Phase
 from medvirkning.region.models import Organisation
 from medvirkning.register import ListQuery, list_records, to_read
 from medvirkning.register_rows import list_reads, plan_for
@@ -24,6 +36,28 @@ async def test_every_register_lists_by_rows_what_its_orm_objects_gave(client):
             db, 6, kongsberg, each=lambda n: {"title": f"Rådgiver {n}", "union_id": union}
         )
         await add_group(db, "Referansegruppe lønn", people[:3], municipality_id=kongsberg)
+        theme = await db.scalar(select(Theme.id).where(Theme.name == "Lønn"))
+        phase = await db.scalar(select(Phase.id).order_by(Phase.number).limit(1))
+        await db.execute(
+            insert(Input).values(
+                text="Lønnskjøring må testes",
+                stakeholder_kind=StakeholderKind.UNION,
+                municipality_id=kongsberg,
+                theme_id=theme,
+                phase_id=phase,
+                source_kind=SourceKind.EMAIL,
+                received_on=date(2025, 5, 2),
+                status=FollowUp.RECEIVED,
+            )
+        )
+        await db.execute(
+            insert(LearningPoint).values(
+                kind=LessonKind.POSITIVE,
+                what_happened="Lokale møter i hver kommune",
+                phase_id=phase,
+                recorded_on=date(2025, 6, 1),
+            )
+        )
     readers = [
         Principal("admin", frozenset({Role.ADMIN})),
         Principal(

@@ -128,7 +128,8 @@ async def test_a_staff_member_answers_on_a_phone_with_the_keyboard_and_comes_bac
     assert "Du må svare på «Hvor trygg er du på å ta i bruk nytt system?»" in (
         await summary.inner_text()
     )
-    assert await page.evaluate("document.activeElement.className") == "ds-error-summary"
+    # Focus moves when the refused page has loaded: wait for it, not race it.
+    await page.wait_for_function("document.activeElement?.className === 'ds-error-summary'")
     assert await summary.locator("a").get_attribute("href") == "#q1-0"
     await checked(page)
     await tab_to(page, ".ds-error-summary a")

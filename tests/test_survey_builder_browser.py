@@ -89,7 +89,8 @@ async def test_the_project_leader_builds_from_the_template_publishes_and_reads_r
     await page.fill("#options", "Rådhuset")
     await page.uncheck("#required")
     await page.click("main form.register-form button[type=submit]")
-    assert await page.evaluate("document.activeElement.className") == "ds-error-summary"
+    # Focus moves when the refused page has loaded: wait for it, not race it.
+    await page.wait_for_function("document.activeElement?.className === 'ds-error-summary'")
     assert "minst to svaralternativer" in await page.locator("#options-error").inner_text()
     assert await page.input_value("#text") == "Hvor jobber du?"
     await checked(page)

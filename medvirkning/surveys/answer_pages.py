@@ -139,6 +139,12 @@ async def answer_post(
     try:
         submission = answering.submission_of(found, answers)
     except InvalidAnswers as invalid:
+        # A submit through the same link may have won the race and taken the draft with it:
+        # then this one is told it was answered, not that earlier answers are missing.
+        await db.rollback()  # nothing written yet; a fresh read sees what has committed
+        again = await answering.respondent(db, settings, token)
+        if again.state != "open":
+            return _state_page(again, 409)
         return _section_page(found, token, section, answers, list(invalid.problems))
     # The request's own transaction has written nothing: end it, so waiting for the batch
     # holds no connection, and store with the submits that arrive at the same time.
