@@ -50,7 +50,11 @@ async def test_the_project_leader_sends_links_from_the_distribution_page(
         survey_id = await published_survey(db)
     context = await signed_in(viewport=PHONE)
     page = await context.new_page()
-    await page.goto(f"{live_server}/admin/surveys/{survey_id}/utsending")
+    # From the list of surveys, through the survey's own page, as the project leader goes.
+    await page.goto(f"{live_server}/admin/surveys")
+    await page.click(f"main a[href='/admin/surveys/{survey_id}']")
+    await page.click("text=Send ut og følg svarprosenten")
+    assert "/utsending" in page.url
     await checked(page)
     await page.fill("#emails", f"{STAFF}\nper@rollag.kommune.no")
     await page.select_option("#list_municipality_id", label="Kongsberg")

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from docx import Document
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -89,6 +88,8 @@ async def chapter(db: AsyncSession) -> list[PhaseGroup]:
 
 
 def chapter_docx(phases: list[PhaseGroup]) -> bytes:
+    from docx import Document  # lxml and python-docx: loaded by the first DOCX export
+
     doc = Document()
     doc.core_properties.title = TITLE
     doc.core_properties.language = "nb-NO"

@@ -12,7 +12,6 @@ from typing import Any
 
 import jinja2
 import msgspec
-from docx import Document
 
 from medvirkning.anchoring.views import RecordRead
 from medvirkning.errors import AppError
@@ -96,6 +95,8 @@ def _bytes(doc: Any) -> bytes:
 
 
 def record_docx(record: RecordRead) -> bytes:
+    from docx import Document  # lxml and python-docx: loaded by the first DOCX export
+
     doc = Document()
     doc.core_properties.title = record.title
     doc.core_properties.language = "nb-NO"

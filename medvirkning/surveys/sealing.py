@@ -12,15 +12,15 @@ import base64
 import binascii
 import hashlib
 import secrets
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from typing import Any
 
 _NONCE = 12
 _CONTEXT = b"survey-draft"  # bound to the ciphertext, so a sealed draft is only ever a draft
 
 
-def _cipher(token: str) -> AESGCM:
+def _cipher(token: str) -> Any:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # first draft loads it
+
     return AESGCM(hashlib.sha256(_CONTEXT + b":" + token.encode()).digest())
 
 
@@ -35,6 +35,8 @@ def unseal(token: str, sealed: str) -> bytes | None:
         raw = base64.b64decode(sealed, validate=True)
     except (binascii.Error, ValueError):
         return None
+    from cryptography.exceptions import InvalidTag
+
     try:
         return _cipher(token).decrypt(raw[:_NONCE], raw[_NONCE:], _CONTEXT)
     except (InvalidTag, ValueError):  # ValueError: too short to hold a nonce and a tag
