@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from medvirkning.surveys.models import SurveyAnswer, SurveyVersion
-from medvirkning.surveys.store import keep_answer
 from surveys.definition import parse_definition
 from tests.support import assert_refused, database, post_form
+from tests.survey_answers import keep_answer
 
 LIKERT = {"type": "likert", "text": "Dagens system støtter arbeidet mitt godt."}
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from medvirkning.surveys.queries import published_version
-from medvirkning.surveys.store import keep_answer
 from tests import scenario
 from tests.support import database
+from tests.survey_answers import keep_answer
 from tests.test_browser import signed_in, violations  # noqa: F401  (the fixture, by name)
 from tests.test_members_browser import NARROW, sideways
 

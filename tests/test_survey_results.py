@@ -10,11 +10,12 @@ from datetime import date
 from typing import Any
 
 from medvirkning.auth.models import Role
-from medvirkning.surveys.store import create_survey, keep_answer, publish
+from medvirkning.surveys.store import create_survey, publish
 from surveys.definition import Section, Survey
 from surveys.questions import LongText, YesNo
 from tests import scenario
 from tests.support import database, sign_in_as
+from tests.survey_answers import keep_answer
 
 DEFINITION = Survey(
     title="Erfaringer fra piloten",

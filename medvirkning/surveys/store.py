@@ -1,10 +1,8 @@
-"""The few writes every survey capability shares: a survey with its first version, publishing
-a version, and keeping one validated answer set anonymously."""
+"""The few writes every survey capability shares: a survey with its first version and
+publishing a version. Answers are stored in one place only, `submitting.py`, which mixes
+them with the rest."""
 
 from __future__ import annotations
-
-import secrets
-from datetime import date
 
 import msgspec
 from sqlalchemy import select
@@ -12,8 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from medvirkning.choices import WrittenForm
 from medvirkning.db import utcnow
-from medvirkning.surveys.models import Survey, SurveyAnswer, SurveyVersion
-from surveys.answers import validate_answers
+from medvirkning.surveys.models import Survey, SurveyVersion
 from surveys.definition import Survey as Definition
 from surveys.definition import check_definition, parse_definition
 
@@ -63,28 +60,3 @@ async def latest_version(db: AsyncSession, survey_id: int) -> SurveyVersion:
 
 def definition_of(version: SurveyVersion) -> Definition:
     return parse_definition(version.definition)
-
-
-async def keep_answer(
-    db: AsyncSession,
-    version: SurveyVersion,
-    raw: dict[str, object],
-    *,
-    municipality_id: int | None,
-    today: date,
-) -> str:
-    """Validate (InvalidAnswers lists every problem) and store under a random id; no person,
-    token or time of day goes with it. Returns nothing a caller could keep to find it again
-    beyond this request."""
-    answer_set = validate_answers(definition_of(version), raw)
-    answer_id = secrets.token_hex(16)
-    db.add(
-        SurveyAnswer(
-            id=answer_id,
-            survey_version_id=version.id,
-            municipality_id=municipality_id,
-            answered_on=today,
-            answers=msgspec.json.encode(answer_set.answers).decode(),
-        )
-    )
-    return answer_id
