@@ -18,7 +18,7 @@ from medvirkning.mail.backends import Claimed, FolderBackend, backend_for
 from medvirkning.mail.models import OutboxMessage, OutboxStatus
 from medvirkning.mail.outbox import Letter, compose, enqueue, letter_bytes
 from medvirkning.mail.worker import claim, deliver_due, run_worker
-from tests.conftest import SmtpServer, free_port
+from tests.conftest import Mailbox, SmtpServer, free_port
 
 
 async def queue(settings, count: int, start: int = 0) -> list[str]:
@@ -177,6 +177,46 @@ async def test_a_worker_that_dies_after_sending_resends_the_same_message(setting
     assert [m["Message-ID"] for m in received] == [message_id, message_id]
     assert received[0].as_bytes() == received[1].as_bytes()
     assert await statuses(settings) == {"sent": 1}
+
+
+class Choosy(Mailbox):
+    """Refuses ansatt1 at RCPT TO and ansatt3's content at DATA, as a relay might."""
+
+    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
+        if address.startswith("ansatt1@"):
+            return "550 5.1.1 Ukjent mottaker"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        if envelope.rcpt_tos == ["ansatt3@kommune.no"]:
+            return "552 5.3.4 For stor"
+        return await super().handle_DATA(server, session, envelope)
+
+
+async def test_a_refused_message_leaves_the_others_sent_once_and_recorded(settings):
+    """Each message's envelope goes while the one before is recorded: a refusal at either
+    step fails only its own message, and every accepted one is recorded sent exactly once."""
+    server = SmtpServer(free_port())
+    server.mailbox = Choosy()
+    server.start()
+    try:
+        settings = offline_settings(settings, server.port, outbox_max_attempts=1)
+        ids = await queue(settings, 6)
+        engine = create_engine(settings.database_url)
+        try:
+            await deliver_due(create_sessionmaker(engine), backend_for(settings), settings)
+        finally:
+            await engine.dispose()
+        received = await server.mailbox.wait_for(4)
+        await asyncio.sleep(0.2)  # nothing more arrives
+        assert sorted(m["To"] for m in server.mailbox.messages) == [
+            f"ansatt{n}@kommune.no" for n in (0, 2, 4, 5)
+        ]
+        assert {m["Message-ID"] for m in received} == {ids[n] for n in (0, 2, 4, 5)}
+        assert await statuses(settings) == {"sent": 4, "failed": 2}
+    finally:
+        server.stop()
 
 
 @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)

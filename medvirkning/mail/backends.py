@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,12 @@ class Claimed:
 class Connection(Protocol):
     async def send(self, message: Claimed) -> None: ...
 
+    # `send` in two steps: the envelope (nothing delivered yet), then the content, which
+    # the server accepts or refuses. The worker records the previous message in between.
+    async def envelope(self, message: Claimed) -> None: ...
+
+    async def content(self, message: Claimed) -> None: ...
+
     async def close(self) -> None: ...
 
     # Drop the connection at once, without a goodbye the server may never answer.
@@ -52,6 +59,12 @@ class FolderBackend:
     async def send(self, message: Claimed) -> None:
         name = message.message_id.strip("<>").replace("/", "_") + ".eml"
         await asyncio.to_thread(_write_once, self.folder / name, message.mime)
+
+    async def envelope(self, message: Claimed) -> None:
+        return None
+
+    async def content(self, message: Claimed) -> None:
+        await self.send(message)
 
     async def close(self) -> None:
         return None
@@ -94,6 +107,27 @@ class SmtpConnection:
 
     async def send(self, message: Claimed) -> None:
         await self.client.sendmail(self.sender, [message.recipient], message.mime)
+
+    async def envelope(self, message: Claimed) -> None:
+        # What sendmail does before DATA: the size (RFC 1870) when offered, a reset on refusal.
+        size = [f"size={len(message.mime)}"] if self.client.supports_extension("size") else []
+        try:
+            await self.client.mail(self.sender, options=size)
+            await self.client.rcpt(message.recipient)
+        except aiosmtplib.SMTPResponseException:
+            await self._reset()
+            raise
+
+    async def content(self, message: Claimed) -> None:
+        try:
+            await self.client.data(message.mime)
+        except aiosmtplib.SMTPResponseException:
+            await self._reset()
+            raise
+
+    async def _reset(self) -> None:
+        with contextlib.suppress(ConnectionError, aiosmtplib.SMTPResponseException):
+            await self.client.rset()
 
     async def close(self) -> None:
         try:

@@ -37,6 +37,7 @@ def mail_templates() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
+        auto_reload=False,  # templates change with a deploy: no stat of four files a letter
     )
     env.filters.update(date_no=date_no, time_no=time_no, datetime_no=datetime_no)
     return env

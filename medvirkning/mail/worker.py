@@ -121,6 +121,21 @@ async def _mark_sent(connection: AsyncConnection, message_id: int) -> None:
     await connection.execute(_SENT, {"sent_id": message_id, "sent_at": utcnow()})
 
 
+async def _envelope_recording(
+    connection: Connection, message: Claimed, marks: AsyncConnection, accepted: Claimed | None
+) -> None:
+    """Send the message's envelope while the one before it is recorded as sent. Both end
+    before the content goes, so at most one message is ever accepted and not recorded."""
+    if accepted is None:
+        await connection.envelope(message)
+        return
+    recording = asyncio.ensure_future(_mark_sent(marks, accepted.id))
+    try:
+        await connection.envelope(message)
+    finally:
+        await recording
+
+
 @contextlib.asynccontextmanager
 async def _autocommitting(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     async with engine.connect() as connection:
@@ -226,14 +241,18 @@ async def _deliver(
                 await _mark_failed(db, settings, [(message, error) for message in batch])
                 settled = len(batch)
                 return len(batch), None
+            accepted: Claimed | None = None  # accepted by the server, not yet recorded
             for index, message in enumerate(batch):
                 if stop is not None and stop.is_set():
                     break
                 try:
-                    await connection.send(message)
+                    await _envelope_recording(connection, message, marks, accepted)
+                    accepted, settled = None, index
+                    await connection.content(message)
                 except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as exc:
                     # The server refused this message; the connection still serves the next.
                     await _mark_failed(db, settings, [(message, f"refused: {exc}")])
+                    accepted, settled = None, index + 1  # the one before was recorded already
                 except (OSError, aiosmtplib.SMTPException) as exc:
                     # The connection is gone: this and the rest of the batch wait for a retry.
                     error = f"{type(exc).__name__}: {exc}"
@@ -242,8 +261,10 @@ async def _deliver(
                     await _close(connection)
                     return len(batch), None
                 else:
-                    await _mark_sent(marks, message.id)
-                settled = index + 1
+                    accepted = message
+            if accepted is not None:
+                await _mark_sent(marks, accepted.id)
+                settled += 1
     except BaseException:
         if connection is not None:  # cancelled mid-send, or the database failed
             connection.abort()

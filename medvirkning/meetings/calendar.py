@@ -20,6 +20,7 @@ from icalendar import (
     vCalAddress,
     vRecur,
 )
+from icalendar.parser import Contentline
 
 TZID = "Europe/Oslo"
 OSLO = ZoneInfo(TZID)
@@ -160,9 +161,9 @@ def calendars_for_each(
     rsvp = _rsvp(method, event)
     files = []
     for attendee in attendees:
-        probe = Event()
-        probe.add("attendee", _address(attendee.email, _attendee_parameters(attendee, rsvp)))
-        line = probe.to_ical().split(b"\r\n", 1)[1].split(b"END:VEVENT")[0]
+        address = _address(attendee.email, _attendee_parameters(attendee, rsvp))
+        # The line as Event.to_ical writes it (folded, CRLF), without a component around it.
+        line = Contentline.from_parts("ATTENDEE", address.params, address).to_ical() + b"\r\n"
         files.append(head + line + b"END:VEVENT" + tail)
     return files
 
