@@ -27,21 +27,41 @@ class LinkedIds:
     Setting it adds and removes link rows, collapses duplicates, and moves the record's
     version on: its own columns may not change, but what it says has."""
 
-    def __init__(self, links: str, key: str) -> None:
+    def __init__(self, links: str, key: str, records: str = "") -> None:
         self.links = links
         self.key = key
+        # The model's attribute with the linked records themselves (see `records_of`).
+        self.records = records
+        self.name = ""
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        self.name = name
 
     def __get__(self, record: Any, owner: Any = None) -> Any:
         if record is None:
             return self
         return sorted(getattr(link, self.key) for link in getattr(record, self.links))
 
+    def link_model(self, owner: type[Any]) -> Any:
+        return inspect(owner).relationships[self.links].mapper.class_
+
+    def target(self, owner: type[Any]) -> str:
+        """The link model's relationship to the linked record (by the `key` column)."""
+        relationships = inspect(self.link_model(owner)).relationships
+        return next(r.key for r in relationships if self.key in {c.key for c in r.local_columns})
+
+    def records_of(self, record: Any) -> list[Any]:
+        """The linked records, by name: what the Read's list of {id, name} shows."""
+        target = self.target(type(record))
+        linked = (getattr(link, target) for link in getattr(record, self.links))
+        return sorted(linked, key=lambda r: r.name)
+
     def __set__(self, record: Any, ids: Iterable[int]) -> None:
         wanted = list(dict.fromkeys(ids))
         current = list(getattr(record, self.links))
         kept = [link for link in current if getattr(link, self.key) in wanted]
         have = {getattr(link, self.key) for link in kept}
-        link_model = inspect(type(record)).relationships[self.links].mapper.class_
+        link_model = self.link_model(type(record))
         added = [link_model(**{self.key: i}) for i in wanted if i not in have]
         if not added and len(kept) == len(current):
             return

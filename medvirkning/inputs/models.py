@@ -128,11 +128,11 @@ class Decision(Timestamped, Base):
     municipality_links: Mapped[list[DecisionMunicipality]] = relationship(
         cascade="all, delete-orphan", lazy="selectin"
     )
-    municipality_ids = LinkedIds("municipality_links", "municipality_id")
+    municipality_ids = LinkedIds("municipality_links", "municipality_id", "municipalities")
 
     @property
     def municipalities(self) -> list[Municipality]:
-        return sorted((link.municipality for link in self.municipality_links), key=_by_name)
+        return Decision.municipality_ids.records_of(self)
 
     @property
     def concerns_all(self) -> bool:
@@ -144,10 +144,6 @@ class Decision(Timestamped, Base):
         if self.concerns_all:
             return "Alle åtte kommuner"
         return ", ".join(m.name for m in self.municipalities)
-
-
-def _by_name(municipality: Municipality) -> str:
-    return municipality.name
 
 
 class DecisionMunicipality(Base):
