@@ -270,6 +270,11 @@ async def test_the_migration_makes_each_decisions_municipality_its_set(empty_dat
             columns = await connection.run_sync(
                 lambda c: [col["name"] for col in inspect(c).get_columns("decision")]
             )
+        # Back again: one municipality is kept, all of them become none.
+        async with engine.begin() as connection:
+            await connection.run_sync(lambda c: command.downgrade(alembic_config(c), "0011"))
+            rows = await connection.execute(text("SELECT title, municipality_id FROM decision"))
+            downgraded = sorted(tuple(row) for row in rows)
     finally:
         await engine.dispose()
     assert links == [
@@ -279,3 +284,4 @@ async def test_the_migration_makes_each_decisions_municipality_its_set(empty_dat
         ("For alle", "Rollag"),
     ]
     assert "municipality_id" not in columns
+    assert downgraded == [("For Flesberg", flesberg), ("For alle", None)]

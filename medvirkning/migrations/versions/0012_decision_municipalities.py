@@ -62,12 +62,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("decision", schema=None) as batch_op:
         batch_op.add_column(sa.Column("municipality_id", sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(
-            batch_op.f("fk_decision_municipality_id_municipality"),
-            "municipality",
-            ["municipality_id"],
-            ["id"],
-        )
     # One municipality is kept; several can only be told as "all of them" (none).
     op.execute(
         "UPDATE decision SET municipality_id = (SELECT min(municipality_id) "
@@ -78,3 +72,11 @@ def downgrade() -> None:
     with op.batch_alter_table("decision_municipality", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_decision_municipality_municipality_id"))
     op.drop_table("decision_municipality")
+    # Only now: SQLite rebuilds `decision` for the constraint, refused while rows point at it.
+    with op.batch_alter_table("decision", schema=None) as batch_op:
+        batch_op.create_foreign_key(
+            batch_op.f("fk_decision_municipality_id_municipality"),
+            "municipality",
+            ["municipality_id"],
+            ["id"],
+        )
