@@ -3,7 +3,7 @@ read and written as a list of their ids (a decision's municipalities).
 
 The links are rows of a mapped link model, so the audit log records each one added or
 removed. One field needs four parts, all here: `LinkedIds` on the model, `must_all_exist`
-as a rule, the link model's column as a filter (see `register._filtered`), and a form
+as a rule, the link model's column as a filter (see `register._matches`), and a form
 field of kind "checkboxes".
 """
 
