@@ -13,7 +13,13 @@ from medvirkning.consultations.models import (
     ProtocolVersion,
 )
 from medvirkning.db import Base
-from medvirkning.inputs.models import Decision, Input, LearningPoint, Theme
+from medvirkning.inputs.models import (
+    Decision,
+    DecisionMunicipality,
+    Input,
+    LearningPoint,
+    Theme,
+)
 from medvirkning.mail.models import OutboxMessage
 from medvirkning.meetings.models import (
     CalendarFeed,
@@ -49,6 +55,7 @@ __all__ = [
     "ConsultationLogEntry",
     "ConsultationUnion",
     "Decision",
+    "DecisionMunicipality",
     "Group",
     "Input",
     "Invitation",

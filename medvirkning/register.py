@@ -80,7 +80,7 @@ class FormField:
 
     name: str
     label: str
-    kind: str = "text"  # text, textarea, email, number, date, select, pick
+    kind: str = "text"  # text, textarea, email, number, date, select, pick, checkboxes
     hint: str = ""
     options: Options | None = None
     autocomplete: str = ""
@@ -154,8 +154,19 @@ def _filtered(
         pattern = f"%{_escape_like(query.q.strip())}%"
         stmt = stmt.where(or_(*(col.ilike(pattern, escape="\\") for col in register.search)))
     for name, value in query.filters.items():
-        stmt = stmt.where(register.filters[name] == value)
+        stmt = stmt.where(_matches(register, register.filters[name], value))
     return stmt
+
+
+def _matches(register: Register, column: Any, value: Any) -> ColumnElement[bool]:
+    """The filter's clause; on a column of a link table (a many-to-many field, see
+    register_links.py) the records linked to the value."""
+    table: Any = register.model.__table__
+    if column.table is table:
+        return column == value
+    link = next(fk.parent for fk in column.table.foreign_keys if fk.column.table is table)
+    model: Any = register.model
+    return model.id.in_(select(link).where(column == value))
 
 
 async def list_records(

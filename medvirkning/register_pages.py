@@ -15,6 +15,7 @@ from medvirkning.dependencies import User
 from medvirkning.errors import AppError, BadRequest, FieldError
 from medvirkning.register import FormField, Picker, Register, StaleEdit
 from medvirkning.register_api import list_query_from
+from medvirkning.register_links import as_ids
 from medvirkning.web import allows_none, attempt, choice_of, struct_fields, struct_from_form
 
 PAGE_SIZE = 50
@@ -40,20 +41,28 @@ async def _field_views(
     for field in register.fields:
         info = create_fields[field.name]
         value = _as_text(values.get(field.name))
+        choices = await _options(db, field, info.type)
         view = {
             "field": field,
             "value": value,
             "error": messages.get(field.name, ""),
             "required": info.required and not allows_none(info.type),
             "readonly": field.name not in editable,
-            "options": await _options(db, field, info.type),
+            "options": choices,
             "stored": None,
         }
         if field.pick is not None:
             view |= await _pick_view(db, field.pick, value, _text(values.get(f"{field.name}__q")))
+        if field.kind == "checkboxes":
+            view["ticked"] = as_ids(values.get(field.name, []))
         if stored is not None and field.name in editable:
             theirs = _as_text(stored.get(field.name))
-            if theirs != value:
+            if field.kind == "checkboxes":
+                theirs_ticked = as_ids(stored.get(field.name, []))
+                if theirs_ticked != view["ticked"]:
+                    labels = [label for v, label in choices if int(v) in theirs_ticked]
+                    view["stored"] = ", ".join(labels) or "(tomt)"
+            elif theirs != value:
                 view["stored"] = _shown(theirs, view)
         views.append(view)
     return views
@@ -102,6 +111,14 @@ def _as_text(value: Any) -> str:
 
 def _record_values(register: Register, row: Any) -> dict[str, Any]:
     return {f.name: getattr(row, f.name) for f in register.fields}
+
+
+def _unticked_too(register: Register, data: dict[str, Any]) -> dict[str, Any]:
+    """A form sends nothing for a group of checkboxes left all unticked: that is no ids."""
+    boxes: dict[str, Any] = {
+        f.name: [] for f in register.fields if f.kind == "checkboxes" and f.name not in data
+    }
+    return data | boxes
 
 
 def _searching(data: dict[str, Any]) -> bool:
@@ -181,6 +198,7 @@ def page_router(register: Register) -> Router:
 
     @post("/new", name=f"{register.slug}_create", opt=register.write_access)
     async def create(db: Db, data: URLEncodedBody[dict[str, Any]]) -> Template | Redirect:
+        data = _unticked_too(register, data)
         if _searching(data):
             return await form_page(db, None, data)
         created: list[Any] = []
@@ -206,6 +224,7 @@ def page_router(register: Register) -> Router:
         db: Db, record_id: FromPath[int], data: URLEncodedBody[dict[str, Any]]
     ) -> Template | Redirect:
         # The page always sends the version it showed: a save over someone else's is refused.
+        data = _unticked_too(register, data)
         editable = [n for n in names if n in register.update.__struct_fields__] + ["version"]
         seen = _text(data.get("version"))
         if _searching(data):

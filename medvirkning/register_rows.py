@@ -26,6 +26,7 @@ from medvirkning.register import (
     list_records,
     to_read,
 )
+from medvirkning.register_links import LinkedIds
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class RowPlan:
     links: tuple[tuple[str, int], ...]  # a linked record: its id here, its name next
     version: int | None  # updated_at, shown as `version`
     read_list: Any  # list[register.read], for one msgspec.convert call
+    # Many-to-many fields (register_links.LinkedIds): one more statement each, for the page.
+    linked: tuple[LinkedIds, ...] = ()
 
     def values(self, row: Sequence[Any]) -> dict[str, Any]:
         item = {name: row[at] for name, at in self.plain}
@@ -48,6 +51,43 @@ class RowPlan:
         return item
 
 
+def _linked_fields(model: Any) -> dict[str, LinkedIds]:
+    """The model's many-to-many fields, by the Read fields they give (ids and records)."""
+    fields: dict[str, LinkedIds] = {}
+    for klass in model.__mro__:
+        for name, value in vars(klass).items():
+            if isinstance(value, LinkedIds):
+                fields[name] = value
+                if value.records:
+                    fields[value.records] = value
+    return fields
+
+
+async def _add_linked(
+    db: AsyncSession, register: Register, plan: RowPlan, items: list[dict[str, Any]]
+) -> None:
+    """Each item's linked ids (sorted) and records (by name), in one statement per field."""
+    model: Any = register.model
+    ids = [item["id"] for item in items]
+    for linked in plan.linked:
+        link = linked.link_model(model)
+        table = model.__table__
+        parent = next(fk.parent for fk in link.__table__.foreign_keys if fk.column.table is table)
+        key = getattr(link, linked.key)
+        target: Any = inspect(link).relationships[linked.target(model)].mapper.class_
+        found: dict[int, list[tuple[int, str]]] = {i: [] for i in ids}
+        if ids:
+            stmt = select(parent, key, target.name).join(target, target.id == key)
+            for owner, linked_id, name in await db.execute(stmt.where(parent.in_(ids))):
+                found[owner].append((linked_id, name))
+        for item in items:
+            pairs = found[item["id"]]
+            item[linked.name] = sorted(i for i, _ in pairs)
+            if linked.records:
+                by_name = sorted(pairs, key=lambda pair: pair[1])
+                item[linked.records] = [{"id": i, "name": n} for i, n in by_name]
+
+
 def _plan(register: Register) -> RowPlan | None:
     model: Any = register.model
     mapper = inspect(model)
@@ -56,8 +96,13 @@ def _plan(register: Register) -> RowPlan | None:
     plain: list[tuple[str, int]] = []
     links: list[tuple[str, int]] = []
     version = None
+    linked_fields = _linked_fields(model)
+    linked: list[LinkedIds] = []
     for name in register.read.__struct_fields__:
-        if name == "version" and "updated_at" in mapper.columns:
+        if name in linked_fields:
+            if linked_fields[name] not in linked:
+                linked.append(linked_fields[name])
+        elif name == "version" and "updated_at" in mapper.columns:
             version = len(columns)
             columns.append(model.updated_at)
         elif name in mapper.column_attrs:
@@ -80,7 +125,11 @@ def _plan(register: Register) -> RowPlan | None:
         else:
             return None
     read_list = list[register.read]  # type: ignore[name-defined]
-    return RowPlan(tuple(columns), tuple(joins), tuple(plain), tuple(links), version, read_list)
+    if linked and "id" not in dict(plain):
+        return None
+    return RowPlan(
+        tuple(columns), tuple(joins), tuple(plain), tuple(links), version, read_list, tuple(linked)
+    )
 
 
 _PLANS: dict[str, RowPlan | None] = {}
@@ -137,4 +186,6 @@ async def list_reads(
     connection = await db.connection()
     rows = await connection.execute(page, {"limit": query.limit, "offset": query.offset})
     values = [plan.values(row) for row in rows]
+    if plan.linked:
+        await _add_linked(db, register, plan, values)
     return msgspec.convert(values, plan.read_list), total

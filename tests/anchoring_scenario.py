@@ -17,6 +17,9 @@ from medvirkning.consultations.models import (
     ProtocolVersion,
 )
 from medvirkning.inputs.models import (
+    Decision,
+    DecisionBody,
+    DecisionMunicipality,
     FollowUp,
     Input,
     LearningPoint,
@@ -50,6 +53,8 @@ CONSULTATIONS = [
     ("Felles kontoplan", None, (2025, 9, 15), (2025, 10, 6), "sent"),
     ("Valg av leverandør", "Kongsberg", (2024, 2, 1), (2024, 3, 4), "confirmed"),
 ]
+# Decisions concerning a set of municipalities (evidence only: no rule finds gaps in them).
+DECISIONS = [("Felles lønnskjøring fra 2025", date(2025, 2, 10), ("Kongsberg", "Flesberg"))]
 MEETING_DAYS = {
     1: datetime(2024, 3, 1, 9, tzinfo=UTC),
     2: datetime(2025, 1, 15, 9, tzinfo=UTC),
@@ -143,9 +148,27 @@ async def build(db: AsyncSession, scale: int = 1) -> dict[str, int]:
         ],
     )
     await _consultations(db, municipalities, scale)
+    await _decisions(db, municipalities, scale)
     for title, closes in (("Opplæringsbehov", 31), ("Piloten", None)):
         await _survey(db, municipalities, title, closes, scale)
     return municipalities
+
+
+async def _decisions(db: AsyncSession, municipalities: dict[str, int], scale: int) -> None:
+    for title, decided_on, concerning in DECISIONS:
+        for n in range(scale):
+            decision_id = await db.scalar(
+                insert(Decision)
+                .values(body=DecisionBody.KDU, decided_on=decided_on, title=f"{title} ({n})")
+                .returning(Decision.id)
+            )
+            await db.execute(
+                insert(DecisionMunicipality),
+                [
+                    {"decision_id": decision_id, "municipality_id": municipalities[name]}
+                    for name in concerning
+                ],
+            )
 
 
 async def _survey(

@@ -136,10 +136,12 @@ async def test_the_decision_register_holds_kdus_two_decisions(client):
         ("2023-08-25", "kdu", ""),
         ("2023-04-28", "kdu", "035/23"),
     ]
-    assert all(d["municipality"] is None for d in items)
+    # KDU's decisions concern all eight municipalities.
+    assert all(len(d["municipality_ids"]) == 8 for d in items)
+    assert all(len(d["municipalities"]) == 8 for d in items)
     page = await client.get("/admin/decisions")
     assert "28.04.2023" in page.text
-    assert "Alle kommunene" in page.text
+    assert "Alle åtte kommuner" in page.text
 
 
 async def test_a_member_records_a_learning_point_and_steering_only_reads(anonymous, client):

@@ -35,8 +35,8 @@ async def record_to_edit(client: Any, slug: str) -> tuple[int, dict[str, Any], d
         return await first_id(client, slug), {"follow_up": "A"}, {"follow_up": "B"}
     if slug == "themes":
         return await first_id(client, slug), {"name": "Tema A"}, {"name": "Tema B"}
-    if slug == "decisions":
-        return await first_id(client, slug), {"summary": "A"}, {"summary": "B"}
+    if slug == "decisions":  # the set of municipalities it concerns
+        return await first_id(client, slug), {"municipality_ids": [kongsberg]}, {"summary": "B"}
     person = await client.post(
         "/api/people",
         json={"name": "Kari", "email": f"kari.{slug}@kommune.no", "municipality_id": kongsberg},

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Integer, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medvirkning.anchoring.rules import below_target, plural
 from medvirkning.anchoring.source import Cell, Context, Finding, Item, PhaseSpan, Target
 from medvirkning.anchoring.sources import table
-from medvirkning.inputs.models import Decision, LearningPoint
+from medvirkning.inputs.models import Decision, DecisionMunicipality, LearningPoint
 
 
 class DecisionSource:
@@ -19,51 +19,59 @@ class DecisionSource:
     targets: tuple[Target, ...] = ()
 
     async def collect(self, db: AsyncSession, context: Context) -> Finding:
-        inner = (
+        phase = context.phase_of_day(Decision.decided_on)
+        if phase is None:  # no phases: no cell to count in
+            return Finding({}, [], {"decisions": 0})
+        # Per municipality each decision concerning it; the region's row counts each once.
+        per_municipality = (
             select(
-                Decision.municipality_id.label("municipality_id"),
-                context.phase_of_day(Decision.decided_on).label("phase_id"),
+                DecisionMunicipality.municipality_id.label("municipality_id"),
+                phase.label("phase_id"),
                 Decision.id.label("id"),
             )
+            .join(DecisionMunicipality, DecisionMunicipality.decision_id == Decision.id)
             .where(Decision.active.is_(True))
-            .subquery()
         )
+        whole_region = select(
+            literal(None, Integer).label("municipality_id"),
+            phase.label("phase_id"),
+            Decision.id.label("id"),
+        ).where(Decision.active.is_(True))
+        inner = union_all(per_municipality, whole_region).subquery()
         stmt = select(inner.c.municipality_id, inner.c.phase_id, func.count(inner.c.id)).group_by(
             inner.c.municipality_id, inner.c.phase_id
         )
         figures = table((await db.execute(stmt)).all(), ["decisions"])
-        totals = {"decisions": sum(values["decisions"] for values in figures.values())}
-        # A decision for the whole region concerns every municipality.
-        for (row, phase_id), values in list(figures.items()):
-            if row is None:
-                for municipality_id in context.municipalities:
-                    cell = figures.setdefault((municipality_id, phase_id), {"decisions": 0})
-                    cell["decisions"] += values["decisions"]
+        totals = {"decisions": sum(v["decisions"] for (m, _), v in figures.items() if m is None)}
         return Finding(figures, [], totals)
 
     async def items(
         self, db: AsyncSession, context: Context, municipality_id: int | None, phase: PhaseSpan
     ) -> list[Item]:
-        rows = await db.scalars(
-            select(Decision)
-            .where(
-                Decision.active.is_(True),
-                or_(
-                    Decision.municipality_id.is_(None), Decision.municipality_id == municipality_id
-                ),
-                Decision.decided_on.between(phase.starts_on, phase.ends_on),
-            )
-            .order_by(Decision.decided_on)
+        stmt = select(Decision).where(
+            Decision.active.is_(True), Decision.decided_on.between(phase.starts_on, phase.ends_on)
         )
+        if municipality_id is not None:
+            concerning = select(DecisionMunicipality.decision_id).where(
+                DecisionMunicipality.municipality_id == municipality_id
+            )
+            stmt = stmt.where(Decision.id.in_(concerning))
+        rows = await db.scalars(stmt.order_by(Decision.decided_on, Decision.id))
         return [
             Item(
                 f"{d.body.label}: {d.title}",
                 d.decided_on,
                 f"/admin/decisions/{d.id}",
-                f"sak {d.case_number}" if d.case_number else "",
+                " · ".join([*([f"sak {d.case_number}"] if d.case_number else []), _concerns(d)]),
             )
             for d in rows.unique()
         ]
+
+
+def _concerns(decision: Decision) -> str:
+    if decision.concerns_all:
+        return "gjelder alle åtte kommuner"
+    return f"gjelder {decision.concerns}"
 
 
 class LearningSource:

@@ -14,6 +14,10 @@ from medvirkning.meetings.models import MeetingPoint
 from medvirkning.people.models import Group, Person
 from medvirkning.plan.models import Phase, RiskFactor
 from medvirkning.region.models import Municipality
+from medvirkning.register_links import LinkedIds
+
+# Kongsbergregionen's municipalities, all of which the project serves (DOMAIN.md).
+MUNICIPALITIES_IN_REGION = 8
 
 
 def today_in_oslo() -> date:
@@ -117,12 +121,42 @@ class Decision(Timestamped, Base):
     case_number: Mapped[str] = mapped_column(String(40), default="")
     title: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(Text, default="")
-    # No municipality: the decision concerns all eight (KDU, the networks).
-    municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipality.id"))
     document_url: Mapped[str] = mapped_column(String(1000), default="")
     active: Mapped[bool] = mapped_column(default=True)
 
-    municipality: Mapped[Municipality | None] = relationship(lazy="joined")
+    # The municipalities it concerns (all eight for KDU's and the networks' decisions).
+    municipality_links: Mapped[list[DecisionMunicipality]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+    municipality_ids = LinkedIds("municipality_links", "municipality_id", "municipalities")
+
+    @property
+    def municipalities(self) -> list[Municipality]:
+        return Decision.municipality_ids.records_of(self)
+
+    @property
+    def concerns_all(self) -> bool:
+        return len(self.municipality_links) >= MUNICIPALITIES_IN_REGION
+
+    @property
+    def concerns(self) -> str:
+        """Whom it concerns, as the pages, the API's readers and the anchoring record say it."""
+        if self.concerns_all:
+            return "Alle åtte kommuner"
+        return ", ".join(m.name for m in self.municipalities)
+
+
+class DecisionMunicipality(Base):
+    """A municipality a decision concerns (a row each, so the audit log names each change)."""
+
+    __tablename__ = "decision_municipality"
+
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decision.id"), primary_key=True)
+    municipality_id: Mapped[int] = mapped_column(
+        ForeignKey("municipality.id"), primary_key=True, index=True
+    )
+
+    municipality: Mapped[Municipality] = relationship(lazy="joined")
 
 
 class LearningPoint(Timestamped, Base):

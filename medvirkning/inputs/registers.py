@@ -10,7 +10,15 @@ from medvirkning.auth.access import ADMIN, ADMIN_AND_STEERING, EVERYONE, allow
 from medvirkning.auth.models import Role
 from medvirkning.errors import FieldError
 from medvirkning.formats import date_no
-from medvirkning.inputs.models import Decision, FollowUp, Input, LearningPoint, SourceKind, Theme
+from medvirkning.inputs.models import (
+    Decision,
+    DecisionMunicipality,
+    FollowUp,
+    Input,
+    LearningPoint,
+    SourceKind,
+    Theme,
+)
 from medvirkning.inputs.schemas import (
     DecisionCreate,
     DecisionRead,
@@ -32,6 +40,7 @@ from medvirkning.plan.registers import phase_options
 from medvirkning.region.models import Municipality
 from medvirkning.region.registers import municipality_options
 from medvirkning.register import Column, FormField, Register, Unique, Values, must_exist, options
+from medvirkning.register_links import must_all_exist
 
 MEMBERS_TOO = allow(Role.ADMIN, Role.MEMBER)
 READ_LEARNING = allow(Role.ADMIN, Role.STEERING, Role.MEMBER)
@@ -72,8 +81,14 @@ async def _input_rules(db: AsyncSession, values: Values, before: Any) -> list[Fi
 
 
 async def _decision_rules(db: AsyncSession, values: Values, before: Any) -> list[FieldError]:
-    return await must_exist(
-        db, Municipality, values, before, "municipality_id", "Velg en kommune som finnes."
+    return await must_all_exist(
+        db,
+        Municipality,
+        values,
+        before,
+        "municipality_ids",
+        "Velg kommuner som finnes.",
+        "Velg minst én kommune vedtaket gjelder.",
     )
 
 
@@ -174,7 +189,7 @@ DECISIONS = Register(
         Column("Organ", lambda d: d.body.label),
         Column("Saksnr.", lambda d: d.case_number),
         Column("Sak", lambda d: d.title),
-        Column("Gjelder", lambda d: d.municipality.name if d.municipality else "Alle kommunene"),
+        Column("Gjelder", lambda d: d.concerns),
     ),
     fields=(
         FormField("body", "Organ", kind="select"),
@@ -183,16 +198,17 @@ DECISIONS = Register(
         FormField("title", "Sak"),
         FormField("summary", "Vedtaket kort", kind="textarea"),
         FormField(
-            "municipality_id",
-            "Gjelder kommune",
-            kind="select",
+            "municipality_ids",
+            "Kommunene vedtaket gjelder",
+            kind="checkboxes",
             options=municipality_options,
-            hint="La stå tom når vedtaket gjelder alle kommunene.",
+            hint="Kryss av alle åtte når vedtaket gjelder hele regionen.",
         ),
         FormField("document_url", "Lenke til dokumentet", kind="url"),
     ),
     rules=(_decision_rules,),
-    filters={"municipality_id": Decision.municipality_id, "body": Decision.body},
+    # A municipality's decisions: those whose set includes it.
+    filters={"municipality_id": DecisionMunicipality.municipality_id, "body": Decision.body},
     read_access=EVERYONE,
     write_access=ADMIN,
     label=lambda d: d.title,

@@ -31,6 +31,10 @@ from medvirkning.schema import (
 Reference = Annotated[str, msgspec.Meta(max_length=300, pattern=SINGLE_LINE)]
 CaseNumber = Annotated[str, msgspec.Meta(max_length=40, pattern=SINGLE_LINE)]
 DocumentLink = Annotated[str, msgspec.Meta(max_length=1000, pattern=OPTIONAL_WEB_LINK)]
+MunicipalityIds = Annotated[
+    list[Id],
+    msgspec.Meta(max_length=100, description="Kommunene vedtaket gjelder (minst én)"),
+]
 
 
 class ThemeCreate(Struct):
@@ -103,9 +107,9 @@ class DecisionCreate(Struct):
     body: DecisionBody
     decided_on: date
     title: LongName
+    municipality_ids: MunicipalityIds
     case_number: CaseNumber = ""
     summary: LongText = ""
-    municipality_id: Id | None = None
     document_url: DocumentLink = ""
 
 
@@ -115,7 +119,7 @@ class DecisionUpdate(Struct):
     title: LongName | UnsetType = UNSET
     case_number: CaseNumber | UnsetType = UNSET
     summary: LongText | UnsetType = UNSET
-    municipality_id: Id | UnsetType | None = UNSET
+    municipality_ids: MunicipalityIds | UnsetType = UNSET
     document_url: DocumentLink | UnsetType = UNSET
     version: Version | UnsetType = UNSET
 
@@ -127,7 +131,8 @@ class DecisionRead(msgspec.Struct, frozen=True):
     case_number: str
     title: str
     summary: str
-    municipality: Ref | None
+    municipality_ids: list[int]
+    municipalities: list[Ref]
     document_url: str
     active: bool
     version: str

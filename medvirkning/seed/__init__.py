@@ -116,11 +116,14 @@ async def apply_seed(db: AsyncSession) -> int:
     inputs = _load("inputs.toml")
     for item in inputs["theme"]:
         await adopt(item["key"], Theme, {"name": item["name"]}, {})
+    # KDU's decisions concern all eight municipalities.
+    everyone = list(await db.scalars(select(Municipality.id)))
     for item in inputs["decision"]:
         await adopt(
             item["key"],
             Decision,
             {"body": DecisionBody(item["body"]), "decided_on": item["decided_on"]},
-            {k: item[k] for k in ("case_number", "title", "summary")},
+            {k: item[k] for k in ("case_number", "title", "summary")}
+            | {"municipality_ids": everyone},
         )
     return loaded

@@ -22,6 +22,9 @@ from sqlalchemy import event, insert, select, text
 from medvirkning.anchoring.chapter import chapter_csv
 from medvirkning.anchoring.record import compile_record
 from medvirkning.inputs.models import (
+    Decision,
+    DecisionBody,
+    DecisionMunicipality,
     FollowUp,
     Input,
     LearningPoint,
@@ -47,6 +50,7 @@ ONE_X = {
     "invitations": 20_000,
     "answers": 50_000,
     "learning_points": 2_000,
+    "decisions": 500,
 }
 TIME_TARGET = 12.0
 START = date(2023, 9, 1)
@@ -143,6 +147,29 @@ async def fill(database: Database, sizes: dict[str, int]) -> None:
                     "answers": "{}",
                 }
                 for n in range(sizes["answers"])
+            ],
+        )
+        decisions = list(
+            await db.scalars(
+                insert(Decision).returning(Decision.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "body": DecisionBody.COUNCIL,
+                        "decided_on": START + timedelta(days=n % DAYS),
+                        "title": f"Vedtak {n}",
+                    }
+                    for n in range(sizes["decisions"])
+                ],
+            )
+        )
+        # Each decision concerns one to three municipalities in turn.
+        await _chunked(
+            db,
+            DecisionMunicipality,
+            [
+                {"decision_id": decision_id, "municipality_id": municipalities[(n + j) % 8]}
+                for n, decision_id in enumerate(decisions)
+                for j in range(1 + n % 3)
             ],
         )
         phases = list(await db.scalars(select(Phase.id)))
