@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medvirkning.anchoring.source import Cell, Context, Finding, Gap, Item, PhaseSpan, Target
@@ -57,12 +57,25 @@ class SurveySource:
             Survey.closes_at,
             phase.label("phase_id"),
         )
+        # Counted per version first, on the answers' own columns: the join and the phase are
+        # then worked out once a version, not once an answer.
+        counted = (
+            select(
+                SurveyAnswer.survey_version_id,
+                SurveyAnswer.municipality_id,
+                func.count().label("answers"),
+            )
+            .group_by(SurveyAnswer.survey_version_id, SurveyAnswer.municipality_id)
+            .subquery()
+        )
         answered = (
-            select(SurveyAnswer.municipality_id, *described, func.count())
-            .join(SurveyVersion, SurveyVersion.id == SurveyAnswer.survey_version_id)
+            select(
+                counted.c.municipality_id, *described, cast(func.sum(counted.c.answers), Integer)
+            )
+            .join(SurveyVersion, SurveyVersion.id == counted.c.survey_version_id)
             .join(Survey, Survey.id == SurveyVersion.survey_id)
             .where(Survey.is_template.is_(False))
-            .group_by(SurveyAnswer.municipality_id, *described)
+            .group_by(counted.c.municipality_id, *described)
         )
         invited = (
             select(SurveyRecipient.municipality_id, *described, func.count())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from medvirkning.choices import WrittenForm, choice_column
@@ -48,9 +48,13 @@ class SurveyAnswer(Base):
 
     __tablename__ = "survey_answer"
     __audit__ = False  # the audit log would stamp it with a time and a transaction
+    # Counts per version and municipality (results, the anchoring record) read the index alone.
+    __table_args__ = (
+        Index("ix_survey_answer_version_municipality", "survey_version_id", "municipality_id"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    survey_version_id: Mapped[int] = mapped_column(ForeignKey("survey_version.id"), index=True)
+    survey_version_id: Mapped[int] = mapped_column(ForeignKey("survey_version.id"))
     municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipality.id"))
     answered_on: Mapped[date]
     answers: Mapped[str] = mapped_column(Text)  # JSON: question id -> value

@@ -219,7 +219,7 @@ async def measure(database: Database, rounds: int) -> tuple[int, float, float]:
 
 
 async def bench_anchoring(
-    folder: Path, postgres_url: str | None = None, factor: float = 1.0, rounds: int = 3
+    folder: Path, postgres_url: str | None = None, factor: float = 1.0, rounds: int = 5
 ) -> dict[str, float]:
     figures: dict[str, float] = {}
     for kind in ["sqlite", "postgresql"] if postgres_url else ["sqlite"]:
