@@ -2,7 +2,9 @@
 no load client), its milliseconds a request, SQL statements, and a profile.
 
 On a shared machine this is steadier than a load client: it measures one process's work.
-Run: `python -m tests.bench.profile [PATH] [--token] [--postgres] [--profile]`.
+Run: `python -m tests.bench.profile [PATH] [--token] [--postgres] [--profile]`;
+`--survey-submit` instead measures survey answers submitted through personal links
+(`POST /undersokelse/{token}`, each link once): one at a time, and 16 at once.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import pstats
 import sys
 import tempfile
 import time
+from urllib.parse import urlencode
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +29,21 @@ from tests.bench.databases import fresh_database
 from tests.bench.serving import fill, postgres_database, service_env
 
 
-async def call(app: Litestar, path: str, headers: dict[str, str]) -> int:
-    """One GET straight through the ASGI app: no HTTP client's work in the figure."""
+async def call(
+    app: Litestar,
+    path: str,
+    headers: dict[str, str],
+    body: bytes = b"",
+    cookies: dict[str, str] | None = None,
+) -> int:
+    """One GET (a POST when given a body) straight through the ASGI app: no HTTP client's
+    work in the figure. Cookies the response sets go into `cookies` when given."""
     raw_path, _, query = path.partition("?")
     scope: dict[str, Any] = {
         "type": "http",
         "asgi": {"version": "3.0"},
         "http_version": "1.1",
-        "method": "GET",
+        "method": "POST" if body else "GET",
         "scheme": "http",
         "path": raw_path,
         "raw_path": raw_path.encode(),
@@ -48,11 +58,15 @@ async def call(app: Litestar, path: str, headers: dict[str, str]) -> int:
     status = [0]
 
     async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
+        return {"type": "http.request", "body": body, "more_body": False}
 
     async def send(message: dict[str, Any]) -> None:
         if message["type"] == "http.response.start":
             status[0] = message["status"]
+            for name, value in message.get("headers", ()) if cookies is not None else ():
+                if name.lower() == b"set-cookie":
+                    key, _, rest = value.decode().partition("=")
+                    cookies[key] = rest.split(";", 1)[0]
 
     await app(scope, receive, send)  # type: ignore[arg-type]
     return status[0]
@@ -122,6 +136,109 @@ async def measure(
     return best * 1000, cpu * 1000, len(seen)
 
 
+class Counted:
+    """The SQL statements the engine sends while in the block."""
+
+    def __init__(self, app: Litestar) -> None:
+        self.engine = app.state.database.engine.sync_engine
+        self.seen: list[str] = []
+
+    def _count(self, _conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        self.seen.append(sql)
+
+    def __enter__(self) -> list[str]:
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        return self.seen
+
+    def __exit__(self, *_exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._count)
+
+
+async def timed(work: Any, loops: int) -> tuple[float, float]:
+    """Best of three of `loops` awaits of work(): wall-clock and CPU milliseconds each."""
+    best = cpu = float("inf")
+    for _ in range(3):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        for _ in range(loops):
+            await work()
+        best = min(best, (time.perf_counter() - start) / loops)
+        cpu = min(cpu, (time.process_time() - start_cpu) / loops)
+    return best * 1000, cpu * 1000
+
+
+async def counted_calls(work: Any, loops: int) -> float:
+    """Python function calls an await of work(), from cProfile."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(loops):
+        await work()
+    profiler.disable()
+    return sum(calls for calls, *_ in pstats.Stats(profiler).stats.values()) / loops  # type: ignore[attr-defined]
+
+
+async def survey_submit(folder: Path, url: str, argv: list[str], rounds: int = 50) -> None:
+    """Survey answers through personal links, each link once: one submit at a time, then
+    16 at once (gathered into batches by the submit queue). Answers pile up as it runs
+    (about 450 at the end), and every batch rewrites them all, as the service does."""
+    from tests.bench.answers import ANSWER, _survey_with_links
+
+    together = 16
+    env = service_env(folder, url)
+    _, tokens = await _survey_with_links(url, load_settings(env), 40 + 4 * rounds + 12 * together)
+    links = iter(tokens)
+    app = create_app(load_settings(env))
+    async with app.lifespan():
+        cookies: dict[str, str] = {}
+        await call(app, "/tilgjengelighet", {}, cookies=cookies)
+        csrf = cookies["csrftoken"]
+        body = urlencode({**ANSWER, "_csrf_token": csrf}).encode()
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"csrftoken={csrf}",
+        }
+
+        async def one() -> None:
+            if (status := await call(app, f"/undersokelse/{next(links)}", headers, body)) != 303:
+                raise RuntimeError(f"a submit got {status}")
+
+        async def many() -> None:
+            await asyncio.gather(*(one() for _ in range(together)))
+
+        for _ in range(20):  # warm-up: statement caches, first batches
+            await one()
+        with Counted(app) as seen:
+            await one()
+        ms, cpu = await timed(one, rounds)
+        calls = await counted_calls(one, rounds)
+        for sql in seen:
+            print("   ", " ".join(sql.split())[:150])
+        print(
+            f"survey submit, one at a time: {ms:.2f} ms a submit, CPU {cpu:.2f} ms, "
+            f"{len(seen)} statements, {calls:,.0f} Python function calls"
+        )
+        with Counted(app) as seen:
+            await many()
+        ms, cpu = await timed(many, 3)
+        calls = await counted_calls(many, 1)
+        print(
+            f"survey submit, {together} at once: {ms / together:.2f} ms a submit, "
+            f"CPU {cpu / together:.2f} ms, {len(seen) / together:.1f} statements, "
+            f"{calls / together:,.0f} Python function calls"
+        )
+        if "--profile" in argv:
+            await profiled_work(one, 10)
+
+
+async def profiled_work(work: Any, loops: int) -> None:
+    """cProfile of `loops` awaits of work(), sorted by cumulative time."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(loops):
+        await work()
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(40)
+
+
 async def main(argv: list[str]) -> None:
     paths = [a for a in argv if a.startswith("/")] or [
         "/api/municipalities",
@@ -141,6 +258,13 @@ async def main(argv: list[str]) -> None:
 
 
 async def run(folder: Path, url: str, paths: list[str], argv: list[str]) -> None:
+    if "--survey-submit" in argv:
+        await survey_submit(folder, url, argv)
+    else:
+        await run_paths(folder, url, paths, argv)
+
+
+async def run_paths(folder: Path, url: str, paths: list[str], argv: list[str]) -> None:
     service = await fill(url, 1_000)
     env = service_env(folder, url)
     for path in paths:
