@@ -15,9 +15,9 @@ import pstats
 import sys
 import tempfile
 import time
-from urllib.parse import urlencode
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Litestar
 from sqlalchemy import event
