@@ -63,8 +63,8 @@ async def call(
     async def send(message: dict[str, Any]) -> None:
         if message["type"] == "http.response.start":
             status[0] = message["status"]
-            for name, value in message.get("headers", ()) if cookies is not None else ():
-                if name.lower() == b"set-cookie":
+            for name, value in message.get("headers", ()):
+                if cookies is not None and name.lower() == b"set-cookie":
                     key, _, rest = value.decode().partition("=")
                     cookies[key] = rest.split(";", 1)[0]
 
