@@ -184,7 +184,7 @@ async def survey_submit(folder: Path, url: str, argv: list[str], rounds: int = 5
 
     together = 16
     env = service_env(folder, url)
-    _, tokens = await _survey_with_links(url, load_settings(env), 40 + 4 * rounds + 12 * together)
+    _, tokens = await _survey_with_links(url, load_settings(env), 100 + 4 * rounds + 12 * together)
     links = iter(tokens)
     app = create_app(load_settings(env))
     async with app.lifespan():
