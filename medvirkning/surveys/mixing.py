@@ -9,6 +9,10 @@ that same transaction: after the commit all of them carry the one transaction id
 physical order is a shuffle that says nothing about who answered when. Every batch of
 submits calls it (under a lock on the survey), so no committed state of the database ever
 holds an unmixed answer.
+
+On SQLite the rows wait in temporary tables of the connection, and deletes zero the freed
+space (`secure_delete`); both are set up once for each new connection (`db.SQLITE_CONNECT`),
+not in every mix.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from medvirkning.db import SQLITE_CONNECT
 from medvirkning.surveys.models import SurveyAnswer
 from medvirkning.surveys.respondents import SurveyAnswered
 
@@ -29,6 +34,30 @@ _OF_SURVEY = {
     MARKS.name: "survey_id = :survey",
 }
 
+_READY = "mixing_ready"  # in a connection's info: its temporary tables and pragma are set
+
+
+def _set_up(table: Any) -> str:
+    # Columns without a type: values are held exactly as read, and go back unchanged.
+    columns = ", ".join(c.name for c in table.columns)
+    return f"CREATE TEMP TABLE IF NOT EXISTS mixing_{table.name} ({columns})"
+
+
+_SET_UP = [_set_up(ANSWERS), _set_up(MARKS), "PRAGMA secure_delete = ON"]
+
+
+def _prepare_sqlite(dbapi_connection: Any, record: Any) -> None:
+    """Once for each new SQLite connection, outside any transaction, so no rollback undoes
+    it; the pragma comes last, so it covers the temporary database too."""
+    cursor = dbapi_connection.cursor()
+    for sql in _SET_UP:
+        cursor.execute(sql)
+    cursor.close()
+    record.info[_READY] = True
+
+
+SQLITE_CONNECT.append(_prepare_sqlite)
+
 
 async def mix(db: AsyncSession, survey_id: int) -> None:
     """Rewrite the survey's answers and marks in random order, in the caller's transaction.
@@ -38,9 +67,11 @@ async def mix(db: AsyncSession, survey_id: int) -> None:
     order comes from the database's random(), seeded from the system's own randomness."""
     await db.flush()  # the answer just added is in the table before it is taken out
     sqlite = db.get_bind().dialect.name == "sqlite"
-    if sqlite:
+    if sqlite and not (await db.connection()).sync_connection.connection.info.get(_READY):
+        # A connection made before this module was loaded: set up here, in the transaction.
         # Deleted rows are zeroed in the file, so old row images cannot be read back.
-        await db.execute(text("PRAGMA secure_delete = ON"))
+        for sql in _SET_UP:
+            await db.execute(text(sql))
     for table in (ANSWERS, MARKS):
         columns = ", ".join(c.name for c in table.columns)
         where = _OF_SURVEY[table.name]
@@ -49,12 +80,6 @@ async def mix(db: AsyncSession, survey_id: int) -> None:
             # SQLite has no DELETE in a WITH: the rows wait in a temporary table of this
             # connection, emptied before the transaction ends.
             held = f"temp.mixing_{table.name}"
-            await db.execute(
-                text(
-                    f"CREATE TEMP TABLE IF NOT EXISTS mixing_{table.name} AS "
-                    f"SELECT {columns} FROM {table.name} WHERE 0"
-                )
-            )
             await db.execute(
                 text(f"INSERT INTO {held} SELECT {columns} FROM {table.name} WHERE {where}"),
                 params,
