@@ -67,7 +67,7 @@ async def mix(db: AsyncSession, survey_id: int) -> None:
     order comes from the database's random(), seeded from the system's own randomness."""
     await db.flush()  # the answer just added is in the table before it is taken out
     sqlite = db.get_bind().dialect.name == "sqlite"
-    if sqlite and not (await db.connection()).sync_connection.connection.info.get(_READY):
+    if sqlite and not (await (await db.connection()).get_raw_connection()).info.get(_READY):
         # A connection made before this module was loaded: set up here, in the transaction.
         # Deleted rows are zeroed in the file, so old row images cannot be read back.
         for sql in _SET_UP:
