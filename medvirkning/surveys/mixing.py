@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Connection, TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medvirkning.db import SQLITE_CONNECT
@@ -59,6 +59,38 @@ def _prepare_sqlite(dbapi_connection: Any, record: Any) -> None:
 SQLITE_CONNECT.append(_prepare_sqlite)
 
 
+def _statements(table: Any, sqlite: bool) -> list[TextClause]:
+    """The statements that rewrite one table's rows of the survey (:survey) in random order."""
+    columns = ", ".join(c.name for c in table.columns)
+    where = _OF_SURVEY[table.name]
+    if not sqlite:
+        return [
+            text(
+                f"WITH moved AS (DELETE FROM {table.name} WHERE {where} RETURNING {columns}) "
+                f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM moved "
+                "ORDER BY random()"
+            )
+        ]
+    # SQLite has no DELETE in a WITH: the rows wait in a temporary table of this
+    # connection, emptied before the transaction ends.
+    held = f"temp.mixing_{table.name}"
+    return [
+        text(f"INSERT INTO {held} SELECT {columns} FROM {table.name} WHERE {where}"),
+        text(f"DELETE FROM {table.name} WHERE {where}"),
+        text(
+            f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {held} ORDER BY random()"
+        ),
+        text(f"DELETE FROM {held}"),
+    ]
+
+
+# Made once: the same statements serve every mix.
+_MIXING = {
+    sqlite: [s for table in (ANSWERS, MARKS) for s in _statements(table, sqlite)]
+    for sqlite in (True, False)
+}
+
+
 async def mix(db: AsyncSession, survey_id: int) -> None:
     """Rewrite the survey's answers and marks in random order, in the caller's transaction.
 
@@ -66,38 +98,17 @@ async def mix(db: AsyncSession, survey_id: int) -> None:
     thousands of answers is then one or a few statements, not a round trip per row. The
     order comes from the database's random(), seeded from the system's own randomness."""
     await db.flush()  # the answer just added is in the table before it is taken out
-    sqlite = db.get_bind().dialect.name == "sqlite"
-    if sqlite and not (await (await db.connection()).get_raw_connection()).info.get(_READY):
+    # On the session's connection, in one call: none of the ORM's work per statement.
+    await (await db.connection()).run_sync(_mix, survey_id)
+
+
+def _mix(connection: Connection, survey_id: int) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite and not connection.connection.info.get(_READY):
         # A connection made before this module was loaded: set up here, in the transaction.
         # Deleted rows are zeroed in the file, so old row images cannot be read back.
         for sql in _SET_UP:
-            await db.execute(text(sql))
-    for table in (ANSWERS, MARKS):
-        columns = ", ".join(c.name for c in table.columns)
-        where = _OF_SURVEY[table.name]
-        params = {"survey": survey_id}
-        if sqlite:
-            # SQLite has no DELETE in a WITH: the rows wait in a temporary table of this
-            # connection, emptied before the transaction ends.
-            held = f"temp.mixing_{table.name}"
-            await db.execute(
-                text(f"INSERT INTO {held} SELECT {columns} FROM {table.name} WHERE {where}"),
-                params,
-            )
-            await db.execute(text(f"DELETE FROM {table.name} WHERE {where}"), params)
-            await db.execute(
-                text(
-                    f"INSERT INTO {table.name} ({columns}) "
-                    f"SELECT {columns} FROM {held} ORDER BY random()"
-                )
-            )
-            await db.execute(text(f"DELETE FROM {held}"))
-        else:
-            await db.execute(
-                text(
-                    f"WITH moved AS (DELETE FROM {table.name} WHERE {where} RETURNING {columns}) "
-                    f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM moved "
-                    "ORDER BY random()"
-                ),
-                params,
-            )
+            connection.exec_driver_sql(sql)
+    params = {"survey": survey_id}
+    for statement in _MIXING[sqlite]:
+        connection.execute(statement, params)
