@@ -84,9 +84,14 @@ def create_engine(url: str) -> AsyncEngine:
             # Created private, so SQLite gives its -wal and -shm files the same mode.
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
         engine = create_async_engine(
-            url, connect_args={"timeout": 30}, hide_parameters=True, **pool
+            url,
+            connect_args={"timeout": 30},
+            hide_parameters=True,
+            pool_reset_on_return=None,  # _rollback_if_open does it
+            **pool,
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "reset", _rollback_if_open)
         return engine
     return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
 
@@ -105,6 +110,15 @@ def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
     cursor.close()
     for setup in SQLITE_CONNECT:
         setup(dbapi_connection, record)
+
+
+def _rollback_if_open(dbapi_connection: Any, _record: Any, state: Any) -> None:
+    """A connection back in the pool: roll back only a transaction SQLite says is open.
+    After a commit none is, and the rollback the pool would send anyway is a trip to the
+    driver's thread on every request."""
+    driver = dbapi_connection._connection  # aiosqlite's; _connection is None once closed
+    if state.asyncio_safe and driver._connection is not None and driver.in_transaction:
+        dbapi_connection.rollback()
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
