@@ -12,10 +12,11 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -104,11 +105,9 @@ async def published_version(db: AsyncSession, survey_id: int) -> SurveyVersion |
     )
 
 
-async def respondent(db: AsyncSession, settings: Settings, token: str) -> Respondent:
-    """The link's holder, with their draft opened; NotFound for a token we never gave.
-
-    One statement: the link, its recipient and survey, whether they have answered, their
-    sealed draft and the survey's newest published version."""
+@cache
+def _respondent_query() -> Select[Any]:
+    """Made once: building a statement of this size costs more than running it."""
     answered = (
         select(SurveyAnswered.recipient_id)
         .where(
@@ -125,22 +124,30 @@ async def respondent(db: AsyncSession, settings: Settings, token: str) -> Respon
         .order_by(other.number.desc())
         .limit(1)
     )
-    row = (
-        await db.execute(
-            select(
-                SurveyLink.id,
-                SurveyRecipient.id,
-                SurveyRecipient.municipality_id,
-                Survey,
-                answered,
-                sealed.scalar_subquery(),
-                SurveyVersion,
-            )
-            .join(SurveyRecipient, SurveyRecipient.id == SurveyLink.recipient_id)
-            .join(Survey, Survey.id == SurveyRecipient.survey_id)
-            .outerjoin(SurveyVersion, SurveyVersion.id == newest.scalar_subquery())
-            .where(SurveyLink.token_hash == token_hash(settings, token))
+    return (
+        select(
+            SurveyLink.id,
+            SurveyRecipient.id,
+            SurveyRecipient.municipality_id,
+            Survey,
+            answered,
+            sealed.scalar_subquery(),
+            SurveyVersion,
         )
+        .join(SurveyRecipient, SurveyRecipient.id == SurveyLink.recipient_id)
+        .join(Survey, Survey.id == SurveyRecipient.survey_id)
+        .outerjoin(SurveyVersion, SurveyVersion.id == newest.scalar_subquery())
+        .where(SurveyLink.token_hash == bindparam("token_hash"))
+    )
+
+
+async def respondent(db: AsyncSession, settings: Settings, token: str) -> Respondent:
+    """The link's holder, with their draft opened; NotFound for a token we never gave.
+
+    One statement: the link, its recipient and survey, whether they have answered, their
+    sealed draft and the survey's newest published version."""
+    row = (
+        await db.execute(_respondent_query(), {"token_hash": token_hash(settings, token)})
     ).first()
     if row is None:
         raise NotFound("Lenken er ikke gyldig. Sjekk at hele lenken fra e-posten er med.")
