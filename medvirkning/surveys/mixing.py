@@ -99,10 +99,11 @@ async def mix(db: AsyncSession, survey_id: int) -> None:
     order comes from the database's random(), seeded from the system's own randomness."""
     await db.flush()  # the answer just added is in the table before it is taken out
     # On the session's connection, in one call: none of the ORM's work per statement.
-    await (await db.connection()).run_sync(_mix, survey_id)
+    await (await db.connection()).run_sync(mix_on, survey_id)
 
 
-def _mix(connection: Connection, survey_id: int) -> None:
+def mix_on(connection: Connection, survey_id: int) -> None:
+    """`mix` on a connection in its transaction, from code that already runs on one."""
     sqlite = connection.dialect.name == "sqlite"
     if sqlite and not connection.connection.info.get(_READY):
         # A connection made before this module was loaded: set up here, in the transaction.
