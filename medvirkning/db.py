@@ -87,11 +87,10 @@ def create_engine(url: str) -> AsyncEngine:
             url,
             connect_args={"timeout": 30},
             hide_parameters=True,
-            pool_reset_on_return=None,  # _rollback_if_open does it
             **pool,
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        event.listen(engine.sync_engine, "reset", _rollback_if_open)
+        _end_only_open_transactions(engine.sync_engine.dialect)
         return engine
     return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
 
@@ -112,13 +111,19 @@ def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
         setup(dbapi_connection, record)
 
 
-def _rollback_if_open(dbapi_connection: Any, _record: Any, state: Any) -> None:
-    """A connection back in the pool: roll back only a transaction SQLite says is open.
-    After a commit none is, and the rollback the pool would send anyway is a trip to the
-    driver's thread on every request."""
-    driver = dbapi_connection._connection  # aiosqlite's; _connection is None once closed
-    if state.asyncio_safe and driver._connection is not None and driver.in_transaction:
-        dbapi_connection.rollback()
+def _end_only_open_transactions(dialect: Dialect) -> None:
+    """Commit and roll back only when SQLite has a transaction open. sqlite3 does nothing
+    otherwise (after a read, a commit, or back in the pool), but each call is still a trip
+    to aiosqlite's thread: one or two on every request."""
+    for name in ("do_commit", "do_rollback"):
+        plain = getattr(dialect, name)
+
+        def only_when_open(dbapi_connection: Any, plain: Any = plain) -> None:
+            driver = dbapi_connection.driver_connection  # aiosqlite's; _connection: sqlite3's
+            if driver._connection is not None and driver.in_transaction:
+                plain(dbapi_connection)
+
+        setattr(dialect, name, only_when_open)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
