@@ -169,7 +169,9 @@ async def counted_calls(work: Any, loops: int) -> float:
     return sum(calls for calls, *_ in pstats.Stats(profiler).stats.values()) / loops  # type: ignore[attr-defined]
 
 
-async def survey_submit(folder: Path, url: str, argv: list[str], rounds: int = 50) -> None:
+async def survey_submit(
+    folder: Path, url: str, argv: list[str], rounds: int = 50
+) -> dict[str, float]:
     """Survey answers through personal links, each link once: one submit at a time, then
     16 at once (gathered into batches by the submit queue). Answers pile up as it runs
     (about 450 at the end), and every batch rewrites them all, as the service does."""
@@ -221,6 +223,15 @@ async def survey_submit(folder: Path, url: str, argv: list[str], rounds: int = 5
             f"CPU {cpu_many / together:.2f} ms, {len(seen_many) / together:.1f} statements, "
             f"{calls_many / together:,.0f} Python function calls"
         )
+    return {
+        "ms": ms,
+        "cpu_ms": cpu,
+        "statements": len(seen),
+        "calls": calls,
+        "cpu_ms_together": cpu_many / together,
+        "statements_together": len(seen_many) / together,
+        "calls_together": calls_many / together,
+    }
 
 
 async def profiled_work(work: Any, loops: int) -> None:
