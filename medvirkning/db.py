@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -83,20 +84,46 @@ def create_engine(url: str) -> AsyncEngine:
             # Created private, so SQLite gives its -wal and -shm files the same mode.
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
         engine = create_async_engine(
-            url, connect_args={"timeout": 30}, hide_parameters=True, **pool
+            url,
+            connect_args={"timeout": 30},
+            hide_parameters=True,
+            **pool,
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        _end_only_open_transactions(engine.sync_engine.dialect)
         return engine
     return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+# More set-up for each new SQLite connection, added by the modules that need it (such as
+# their temporary tables): done once a connection rather than in every transaction.
+SQLITE_CONNECT: list[Callable[[Any, Any], None]] = []
+
+
+def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+    for setup in SQLITE_CONNECT:
+        setup(dbapi_connection, record)
+
+
+def _end_only_open_transactions(dialect: Dialect) -> None:
+    """Commit and roll back only when SQLite has a transaction open. sqlite3 does nothing
+    otherwise (after a read, a commit, or back in the pool), but each call is still a trip
+    to aiosqlite's thread: one or two on every request."""
+    for name in ("do_commit", "do_rollback"):
+        plain = getattr(dialect, name)
+
+        def only_when_open(dbapi_connection: Any, plain: Any = plain) -> None:
+            driver = dbapi_connection.driver_connection  # aiosqlite's; _connection: sqlite3's
+            if driver._connection is not None and driver.in_transaction:
+                plain(dbapi_connection)
+
+        setattr(dialect, name, only_when_open)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

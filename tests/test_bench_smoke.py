@@ -68,3 +68,13 @@ async def test_the_survey_links_benchmark_runs_and_gives_its_ratio(tmp_path, cap
 
     assert_figures(await bench_links(tmp_path, recipients=4))
     assert "survey links to 4" in capsys.readouterr().out
+
+
+async def test_the_survey_submit_profile_runs_and_counts_statements_and_calls(
+    database_url, tmp_path, capsys
+):
+    from tests.bench.profile import survey_submit
+
+    figures = await survey_submit(tmp_path, database_url, [], rounds=2)
+    assert all(math.isfinite(value) and value > 0 for value in figures.values()), figures
+    assert "survey submit, one at a time" in capsys.readouterr().out

@@ -12,12 +12,14 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from medvirkning.db import utcnow
 from medvirkning.errors import Conflict, NotFound
@@ -103,43 +105,71 @@ async def published_version(db: AsyncSession, survey_id: int) -> SurveyVersion |
     )
 
 
-async def respondent(db: AsyncSession, settings: Settings, token: str) -> Respondent:
-    """The link's holder, with their draft opened; NotFound for a token we never gave."""
-    row = (
-        await db.execute(
-            select(SurveyLink, SurveyRecipient, Survey)
-            .join(SurveyRecipient, SurveyRecipient.id == SurveyLink.recipient_id)
-            .join(Survey, Survey.id == SurveyRecipient.survey_id)
-            .where(SurveyLink.token_hash == token_hash(settings, token))
+@cache
+def _respondent_query() -> Select[Any]:
+    """Made once: building a statement of this size costs more than running it."""
+    answered = (
+        select(SurveyAnswered.recipient_id)
+        .where(
+            SurveyAnswered.survey_id == Survey.id,
+            SurveyAnswered.recipient_id == SurveyRecipient.id,
         )
+        .exists()
+    )
+    sealed = select(SurveyDraft.sealed).where(SurveyDraft.link_id == SurveyLink.id)
+    other = aliased(SurveyVersion)
+    newest = (
+        select(other.id)
+        .where(other.survey_id == Survey.id, other.published_at.is_not(None))
+        .order_by(other.number.desc())
+        .limit(1)
+    )
+    return (
+        select(
+            SurveyLink.id,
+            SurveyRecipient.id,
+            SurveyRecipient.municipality_id,
+            Survey,
+            answered,
+            sealed.scalar_subquery(),
+            SurveyVersion,
+        )
+        .join(SurveyRecipient, SurveyRecipient.id == SurveyLink.recipient_id)
+        .join(Survey, Survey.id == SurveyRecipient.survey_id)
+        .outerjoin(SurveyVersion, SurveyVersion.id == newest.scalar_subquery())
+        .where(SurveyLink.token_hash == bindparam("token_hash"))
+    )
+
+
+async def respondent(db: AsyncSession, settings: Settings, token: str) -> Respondent:
+    """The link's holder, with their draft opened; NotFound for a token we never gave.
+
+    One statement: the link, its recipient and survey, whether they have answered, their
+    sealed draft and the survey's newest published version."""
+    row = (
+        await db.execute(_respondent_query(), {"token_hash": token_hash(settings, token)})
     ).first()
     if row is None:
         raise NotFound("Lenken er ikke gyldig. Sjekk at hele lenken fra e-posten er med.")
-    link, recipient, survey = row
-    answered = await db.scalar(
-        select(SurveyAnswered.recipient_id).where(
-            SurveyAnswered.survey_id == survey.id,
-            SurveyAnswered.recipient_id == recipient.id,
-        )
-    )
+    link_id, recipient_id, municipality_id, survey, has_answered, sealed_draft, published = row
     found = Respondent(
-        link_id=link.id,
-        recipient_id=recipient.id,
-        municipality_id=recipient.municipality_id,
+        link_id=link_id,
+        recipient_id=recipient_id,
+        municipality_id=municipality_id,
         survey=survey,
         version=None,
         definition=None,
-        answered=answered is not None,
+        answered=bool(has_answered),
     )
-    sealed = await db.scalar(select(SurveyDraft.sealed).where(SurveyDraft.link_id == link.id))
-    draft = _open_draft(token, sealed)
+    draft = _open_draft(token, sealed_draft)
     version = None
     if draft is not None:
+        # Usually the published version just read: then no statement (the identity map).
         version = await db.get(SurveyVersion, draft.get("version_id"))
         found.draft = dict(draft.get("answers", {}))
         found.section = int(draft.get("section", 0))
     if version is None or version.survey_id != survey.id:
-        version = await published_version(db, survey.id)
+        version = published
     found.version = version
     found.definition = definition_of(version) if version is not None else None
     return found

@@ -9,15 +9,20 @@ that same transaction: after the commit all of them carry the one transaction id
 physical order is a shuffle that says nothing about who answered when. Every batch of
 submits calls it (under a lock on the survey), so no committed state of the database ever
 holds an unmixed answer.
+
+On SQLite the rows wait in temporary tables of the connection, and deletes zero the freed
+space (`secure_delete`); both are set up once for each new connection (`db.SQLITE_CONNECT`),
+not in every mix.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Connection, TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from medvirkning.db import SQLITE_CONNECT
 from medvirkning.surveys.models import SurveyAnswer
 from medvirkning.surveys.respondents import SurveyAnswered
 
@@ -29,6 +34,62 @@ _OF_SURVEY = {
     MARKS.name: "survey_id = :survey",
 }
 
+_READY = "mixing_ready"  # in a connection's info: its temporary tables and pragma are set
+
+
+def _set_up(table: Any) -> str:
+    # Columns without a type: values are held exactly as read, and go back unchanged.
+    columns = ", ".join(c.name for c in table.columns)
+    return f"CREATE TEMP TABLE IF NOT EXISTS mixing_{table.name} ({columns})"
+
+
+_SET_UP = [_set_up(ANSWERS), _set_up(MARKS), "PRAGMA secure_delete = ON"]
+
+
+def _prepare_sqlite(dbapi_connection: Any, record: Any) -> None:
+    """Once for each new SQLite connection, outside any transaction, so no rollback undoes
+    it; the pragma comes last, so it covers the temporary database too."""
+    cursor = dbapi_connection.cursor()
+    for sql in _SET_UP:
+        cursor.execute(sql)
+    cursor.close()
+    record.info[_READY] = True
+
+
+SQLITE_CONNECT.append(_prepare_sqlite)
+
+
+def _statements(table: Any, sqlite: bool) -> list[TextClause]:
+    """The statements that rewrite one table's rows of the survey (:survey) in random order."""
+    columns = ", ".join(c.name for c in table.columns)
+    where = _OF_SURVEY[table.name]
+    if not sqlite:
+        return [
+            text(
+                f"WITH moved AS (DELETE FROM {table.name} WHERE {where} RETURNING {columns}) "
+                f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM moved "
+                "ORDER BY random()"
+            )
+        ]
+    # SQLite has no DELETE in a WITH: the rows wait in a temporary table of this
+    # connection, emptied before the transaction ends.
+    held = f"temp.mixing_{table.name}"
+    return [
+        text(f"INSERT INTO {held} SELECT {columns} FROM {table.name} WHERE {where}"),
+        text(f"DELETE FROM {table.name} WHERE {where}"),
+        text(
+            f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {held} ORDER BY random()"
+        ),
+        text(f"DELETE FROM {held}"),
+    ]
+
+
+# Made once: the same statements serve every mix.
+_MIXING = {
+    sqlite: [s for table in (ANSWERS, MARKS) for s in _statements(table, sqlite)]
+    for sqlite in (True, False)
+}
+
 
 async def mix(db: AsyncSession, survey_id: int) -> None:
     """Rewrite the survey's answers and marks in random order, in the caller's transaction.
@@ -37,42 +98,18 @@ async def mix(db: AsyncSession, survey_id: int) -> None:
     thousands of answers is then one or a few statements, not a round trip per row. The
     order comes from the database's random(), seeded from the system's own randomness."""
     await db.flush()  # the answer just added is in the table before it is taken out
-    sqlite = db.get_bind().dialect.name == "sqlite"
-    if sqlite:
+    # On the session's connection, in one call: none of the ORM's work per statement.
+    await (await db.connection()).run_sync(mix_on, survey_id)
+
+
+def mix_on(connection: Connection, survey_id: int) -> None:
+    """`mix` on a connection in its transaction, from code that already runs on one."""
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite and not connection.connection.info.get(_READY):
+        # A connection made before this module was loaded: set up here, in the transaction.
         # Deleted rows are zeroed in the file, so old row images cannot be read back.
-        await db.execute(text("PRAGMA secure_delete = ON"))
-    for table in (ANSWERS, MARKS):
-        columns = ", ".join(c.name for c in table.columns)
-        where = _OF_SURVEY[table.name]
-        params = {"survey": survey_id}
-        if sqlite:
-            # SQLite has no DELETE in a WITH: the rows wait in a temporary table of this
-            # connection, emptied before the transaction ends.
-            held = f"temp.mixing_{table.name}"
-            await db.execute(
-                text(
-                    f"CREATE TEMP TABLE IF NOT EXISTS mixing_{table.name} AS "
-                    f"SELECT {columns} FROM {table.name} WHERE 0"
-                )
-            )
-            await db.execute(
-                text(f"INSERT INTO {held} SELECT {columns} FROM {table.name} WHERE {where}"),
-                params,
-            )
-            await db.execute(text(f"DELETE FROM {table.name} WHERE {where}"), params)
-            await db.execute(
-                text(
-                    f"INSERT INTO {table.name} ({columns}) "
-                    f"SELECT {columns} FROM {held} ORDER BY random()"
-                )
-            )
-            await db.execute(text(f"DELETE FROM {held}"))
-        else:
-            await db.execute(
-                text(
-                    f"WITH moved AS (DELETE FROM {table.name} WHERE {where} RETURNING {columns}) "
-                    f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM moved "
-                    "ORDER BY random()"
-                ),
-                params,
-            )
+        for sql in _SET_UP:
+            connection.exec_driver_sql(sql)
+    params = {"survey": survey_id}
+    for statement in _MIXING[sqlite]:
+        connection.execute(statement, params)

@@ -16,16 +16,38 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Connection, bindparam, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from medvirkning.surveys.mixing import mix
+from medvirkning.surveys.mixing import mix_on
 from medvirkning.surveys.models import Survey, SurveyAnswer
 from medvirkning.surveys.respondents import SurveyAnswered, SurveyDraft, SurveyLink
 from medvirkning.transaction import Database
 
 BATCH = 500  # at most this many submits in one transaction
+# Core tables and statements made once: the same SQL, without the ORM's work or building
+# the statements again for every batch (parameters go apart, so each compiles once).
+_ANSWERS: Any = SurveyAnswer.__table__
+_MARKS: Any = SurveyAnswered.__table__
+_DRAFTS: Any = SurveyDraft.__table__
+_LINKS: Any = SurveyLink.__table__
+_SURVEYS: Any = Survey.__table__
+_LOCK = select(_SURVEYS.c.id).where(_SURVEYS.c.id == bindparam("survey")).with_for_update()
+_MARK = {  # by whether the database is PostgreSQL
+    postgres: (postgresql.insert if postgres else sqlite.insert)(_MARKS)
+    .on_conflict_do_nothing()
+    .returning(_MARKS.c.recipient_id)
+    for postgres in (True, False)
+}
+_ANSWER = insert(_ANSWERS)
+_DRAFTS_GONE = delete(_DRAFTS).where(
+    _DRAFTS.c.link_id.in_(
+        select(_LINKS.c.id).where(
+            _LINKS.c.recipient_id.in_(bindparam("recipients", expanding=True))
+        )
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -46,20 +68,25 @@ async def store_submissions(db: AsyncSession, submissions: list[Submission]) -> 
     stored (False: that recipient had answered already)."""
     if not submissions:
         return []
+    await db.flush()  # anything the caller added is in the tables before the mix
+    # On the session's connection, in one call: none of the ORM's work per statement.
+    return await (await db.connection()).run_sync(_store, submissions)
+
+
+def _store(connection: Connection, submissions: list[Submission]) -> list[bool]:
     survey_id = submissions[0].survey_id
-    # Submits to one survey take turns (across processes too), so each mix sees them all.
-    await db.execute(select(Survey.id).where(Survey.id == survey_id).with_for_update())
+    postgres = connection.dialect.name == "postgresql"
+    if postgres:
+        # Submits to one survey take turns (across processes too), so each mix sees them
+        # all. SQLite has no row locks: its one writer at a time does this already.
+        connection.execute(_LOCK, {"survey": survey_id})
     first: dict[int, int] = {}
     for index, submission in enumerate(submissions):
         first.setdefault(submission.recipient_id, index)
-    upsert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
     marked = set(
-        await db.scalars(
-            upsert(SurveyAnswered)
-            .values([{"survey_id": survey_id, "recipient_id": r} for r in first])
-            .on_conflict_do_nothing()
-            .returning(SurveyAnswered.recipient_id)
-        )
+        connection.execute(
+            _MARK[postgres], [{"survey_id": survey_id, "recipient_id": r} for r in first]
+        ).scalars()
     )
     stored = [
         first[s.recipient_id] == index and s.recipient_id in marked
@@ -67,8 +94,8 @@ async def store_submissions(db: AsyncSession, submissions: list[Submission]) -> 
     ]
     kept = [s for s, ok in zip(submissions, stored, strict=True) if ok]
     if kept:
-        await db.execute(
-            insert(SurveyAnswer),
+        connection.execute(
+            _ANSWER,
             [
                 {
                     "id": secrets.token_hex(16),
@@ -80,11 +107,8 @@ async def store_submissions(db: AsyncSession, submissions: list[Submission]) -> 
                 for s in kept
             ],
         )
-        links = select(SurveyLink.id).where(
-            SurveyLink.recipient_id.in_([s.recipient_id for s in kept])
-        )
-        await db.execute(delete(SurveyDraft).where(SurveyDraft.link_id.in_(links)))
-        await mix(db, survey_id)
+        connection.execute(_DRAFTS_GONE, {"recipients": [s.recipient_id for s in kept]})
+        mix_on(connection, survey_id)
     return stored
 
 
