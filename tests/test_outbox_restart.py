@@ -40,7 +40,7 @@ def serve(handler: Any, port: int) -> Any:
 
 class SlowRelay:
     """An SMTP server's handler that keeps each message, noting its Message-ID, and then
-    takes 20 ms to answer, as a busy relay does: a worker killed meanwhile never hears that
+    takes 50 ms to answer, as a busy relay does: a worker killed meanwhile never hears that
     the message went."""
 
     def __init__(self) -> None:
@@ -51,7 +51,7 @@ class SlowRelay:
         headers = BytesHeaderParser().parsebytes(envelope.content)
         with self._lock:
             self.message_ids.append(str(headers["Message-ID"]))
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.05)
         return "250 OK"
 
     def count(self) -> int:
