@@ -285,3 +285,11 @@ async def test_the_migration_makes_each_decisions_municipality_its_set(empty_dat
     ]
     assert "municipality_id" not in columns
     assert downgraded == [("For Flesberg", flesberg), ("For alle", None)]
+
+
+@pytest.mark.parametrize("odd", [str(2**31), str(2**63), "1e9", "-1", "1\x00", "٣"])
+async def test_an_odd_municipality_id_in_the_form_is_refused_and_writes_nothing(client, odd):
+    form = {"body": "kdu", "decided_on": "2025-06-12", "title": "Rart", "municipality_ids": [odd]}
+    refused = await post_form(client, "/admin/decisions/new", form)
+    assert 400 <= refused.status_code < 500
+    assert (await client.get("/api/decisions", params={"q": "Rart"})).json()["items"] == []
