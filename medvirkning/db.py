@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from medvirkning.sqlite_driver import one_trip_dbapi
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -80,11 +82,15 @@ def create_engine(url: str) -> AsyncEngine:
             # No cap on connections: writers queued behind a lock must not hold every
             # connection while reads, which WAL lets through, wait for one.
             pool["max_overflow"] = -1
+            # Kept open for requests at once rather than closed after each: a new connection
+            # is a thread, its pragmas and its temporary tables.
+            pool["pool_size"] = 20
             Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             # Created private, so SQLite gives its -wal and -shm files the same mode.
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
         engine = create_async_engine(
             url,
+            module=one_trip_dbapi(),
             connect_args={"timeout": 30},
             hide_parameters=True,
             **pool,
