@@ -109,6 +109,21 @@ async def test_an_invitation_reaches_every_member_as_a_calendar_request(organise
     assert bokmal["Subject"] == "Invitasjon: Referansegruppe lønn; møte 1, oppstart"
 
 
+async def test_each_invitation_is_in_the_audit_log_with_who_invited(organiser, smtp):
+    group_id, emails = await reference_group(organiser)
+    created = await organiser.post("/api/meetings", json=meeting_body(group_id))
+    meeting = created.json()
+    logged = await organiser.get("/api/audit-events", params={"entity": "invitation", "limit": 100})
+    entries = [e for e in logged.json()["items"] if e["after"]["meeting_id"] == meeting["id"]]
+    assert sorted(e["entity_id"] for e in entries) == sorted(
+        i["id"] for i in meeting["invitations"]
+    )
+    assert {e["action"] for e in entries} == {"create"}
+    assert {e["actor_label"] for e in entries} == {"Test pl <pl@kongsbergregionen.no>"}
+    assert {e["after"]["answer"] for e in entries} == {"no_answer"}
+    assert len({e["after"]["person_id"] for e in entries}) == len(emails)
+
+
 async def test_a_change_updates_and_a_cancellation_cancels_with_the_same_uid(organiser, smtp):
     group_id, _ = await reference_group(organiser)
     meeting = (await organiser.post("/api/meetings", json=meeting_body(group_id))).json()

@@ -14,10 +14,11 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from medvirkning.audit import record_bulk_create
 from medvirkning.db import utcnow
 from medvirkning.errors import Conflict, FieldError, InvalidInput, NotFound
 from medvirkning.formats import OSLO
@@ -35,9 +36,6 @@ from medvirkning.people.queries import active_groups, groups_of_kinds, members_o
 from medvirkning.plan.models import Milestone, Phase
 from medvirkning.register import claim_version
 from medvirkning.settings import Settings
-
-# Invitations flushed at a time (see _add_invitations).
-INVITATIONS_AT_A_TIME = 250
 
 
 class MeetingCancelled(Conflict):
@@ -141,13 +139,23 @@ async def _raise_sequence(db: AsyncSession, meeting: Meeting) -> None:
 
 
 async def _add_invitations(db: AsyncSession, meetings: list[Meeting], people: list[Person]) -> None:
-    """Invitations flushed a slice at a time: the flush of 2,000 at once, with their audit
-    rows, needs several times the memory of the invitations themselves."""
+    """Each meeting's invitations in one statement that gives them back as records, and
+    their audit rows in one more: the unit of work took several times as long for 2,000."""
+    if not people:
+        return
+    by_id = {p.id: p for p in people}
     for meeting in meetings:
-        for first in range(0, len(people), INVITATIONS_AT_A_TIME):
-            chunk = people[first : first + INVITATIONS_AT_A_TIME]
-            meeting.invitations.extend(Invitation(person=p) for p in chunk)
-            await db.flush()
+        rows = [{"meeting_id": meeting.id, "person_id": p.id} for p in people]
+        made = list(await db.scalars(insert(Invitation).returning(Invitation), rows))
+        for invitation in made:
+            set_committed_value(invitation, "person", by_id[invitation.person_id])
+            set_committed_value(invitation, "meeting", meeting)
+        set_committed_value(meeting, "invitations", made)
+        await record_bulk_create(db, Invitation, [_values(i) for i in made])
+
+
+def _values(invitation: Invitation) -> dict[str, Any]:
+    return {c.key: getattr(invitation, c.key) for c in Invitation.__table__.columns}
 
 
 def _ask_again(meeting: Meeting) -> None:
