@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
@@ -215,12 +214,3 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
     )
     return protect(app)  # security headers and HEAD on every answer, 404s included
-
-
-def served_app(settings: Settings | None = None) -> Litestar:
-    """The app as `medvirkning run` serves it. What start-up built (about 170,000 objects:
-    route handlers, models, templates) is frozen out of the garbage collector's sight, or
-    each full collection walks them all and holds every request for about 90 ms."""
-    app = create_app(settings)
-    gc.freeze()
-    return app

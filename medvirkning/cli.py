@@ -115,11 +115,11 @@ def run(run_migrations: bool, workers: int | None) -> None:
     with contextlib.suppress(OSError):
         _address_file(settings).write_text(settings.public_base_url + "\n")
     click.echo(asyncio.run(_how_to_sign_in(settings)))
-    from medvirkning.app import served_app
+    from medvirkning.app import create_app
 
     # With several processes each builds its own app (and outbox worker) from the same
     # settings; they share the outbox and the rate limits through the database.
-    app = served_app(settings) if workers == 1 else "medvirkning.app:served_app"
+    app = create_app(settings) if workers == 1 else "medvirkning.app:create_app"
     uvicorn.run(
         app,
         factory=workers > 1,

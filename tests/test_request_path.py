@@ -3,7 +3,6 @@ count only when asked, and a health check that does not read the migrations from
 
 from __future__ import annotations
 
-import gc
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,7 +11,6 @@ from typing import Any
 from litestar.testing import AsyncTestClient
 from sqlalchemy import event
 
-from medvirkning.app import served_app
 from medvirkning.auth.models import Role
 from medvirkning.auth.principals import MEMORY
 from medvirkning.auth.services import create_api_token
@@ -128,14 +126,3 @@ async def test_health_answers_without_reading_the_migrations_from_disk(anonymous
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
     assert _reads == []
-
-
-def test_the_served_app_keeps_what_start_up_built_out_of_the_collectors_walk(settings):
-    # Each full collection would otherwise walk every route handler and model: a pause of
-    # tens of milliseconds for whichever requests are in flight.
-    before = gc.get_freeze_count()
-    try:
-        served_app(settings)
-        assert gc.get_freeze_count() - before > 50_000
-    finally:
-        gc.unfreeze()

@@ -37,6 +37,9 @@ from medvirkning.plan.models import Milestone, Phase
 from medvirkning.register import claim_version
 from medvirkning.settings import Settings
 
+# Invitations inserted at a time (see _add_invitations).
+INVITATIONS_AT_A_TIME = 250
+
 
 class MeetingCancelled(Conflict):
     code = "meeting_cancelled"
@@ -139,19 +142,25 @@ async def _raise_sequence(db: AsyncSession, meeting: Meeting) -> None:
 
 
 async def _add_invitations(db: AsyncSession, meetings: list[Meeting], people: list[Person]) -> None:
-    """Each meeting's invitations in one statement that gives them back as records, and
-    their audit rows in one more: the unit of work took several times as long for 2,000."""
+    """Each meeting's invitations by statements that give them back as records, and their
+    audit rows by one more each: the unit of work took several times as long for 2,000."""
     if not people:
         return
     by_id = {p.id: p for p in people}
     for meeting in meetings:
-        rows = [{"meeting_id": meeting.id, "person_id": p.id} for p in people]
-        made = list(await db.scalars(insert(Invitation).returning(Invitation), rows))
-        for invitation in made:
-            set_committed_value(invitation, "person", by_id[invitation.person_id])
-            set_committed_value(invitation, "meeting", meeting)
+        made: list[Invitation] = []
+        # A slice at a time: the rows, records and audit entries of 2,000 at once would
+        # hold several times the memory of the invitations themselves.
+        for first in range(0, len(people), INVITATIONS_AT_A_TIME):
+            chunk = people[first : first + INVITATIONS_AT_A_TIME]
+            rows = [{"meeting_id": meeting.id, "person_id": p.id} for p in chunk]
+            sliced = list(await db.scalars(insert(Invitation).returning(Invitation), rows))
+            for invitation in sliced:
+                set_committed_value(invitation, "person", by_id[invitation.person_id])
+                set_committed_value(invitation, "meeting", meeting)
+            await record_bulk_create(db, Invitation, [_values(i) for i in sliced])
+            made += sliced
         set_committed_value(meeting, "invitations", made)
-        await record_bulk_create(db, Invitation, [_values(i) for i in made])
 
 
 def _values(invitation: Invitation) -> dict[str, Any]:

@@ -36,7 +36,7 @@ from litestar import Litestar, get
 from litestar.testing import AsyncTestClient
 from sqlalchemy import event, insert
 
-from medvirkning.app import create_app, served_app
+from medvirkning.app import create_app
 from medvirkning.auth.middleware import SESSION_COOKIE
 from medvirkning.auth.models import Role, RoleGrant
 from medvirkning.auth.services import create_api_token, start_session
@@ -155,7 +155,7 @@ def server_process(
     port = free_port()
     target = "tests.bench.serving:trivial_app" if kind.startswith("trivial") else None
     if kind.endswith("granian"):
-        app = target or "medvirkning.app:served_app"
+        app = target or "medvirkning.app:create_app"
         command = [str(Path(sys.executable).parent / "granian"), "--interface", "asgi"]
         command += ["--loop", "uvloop", "--host", "127.0.0.1", "--port", str(port)]
         command += ["--log-level", "warning"]  # granian logs no access by default
@@ -201,7 +201,7 @@ def server_process(
 def serve(kind: str, port: int) -> None:
     import uvicorn
 
-    app: Any = trivial_app if kind == "trivial" else served_app()  # as `medvirkning run`
+    app: Any = trivial_app if kind == "trivial" else create_app()
     uvicorn.run(
         app,
         host="127.0.0.1",
