@@ -123,14 +123,21 @@ async def _guard(connection: Any, handler: Any) -> None:
     await check_input(connection, handler)
 
 
+def _settings_of(state: State) -> Settings:
+    settings: Settings = state.settings
+    return settings
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
 
     @asynccontextmanager
     async def database_and_jobs(app: Litestar) -> AsyncGenerator[None]:
-        app.state.database = database = Database.connect(settings.database_url)
+        current: Settings = app.state.settings  # the state's, like every request's
+        app.state.database = database = Database.connect(current.database_url)
+        app.state.survey_submits = None  # made for this database on first use
         stop = asyncio.Event()
-        jobs = [asyncio.create_task(job) for job in background_jobs(database, settings, stop)]
+        jobs = [asyncio.create_task(job) for job in background_jobs(database, current, stop)]
         try:
             yield
         finally:
@@ -186,7 +193,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         dependencies={
             "db": Provide(provide_db),
-            "settings": Provide(lambda: settings, sync_to_thread=False, use_cache=True),
+            "settings": Provide(_settings_of, sync_to_thread=False),
             "user": Provide(provide_user, sync_to_thread=False),
         },
         exception_handlers={

@@ -23,6 +23,7 @@ from typing import Any
 import asyncpg
 import msgspec
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from medvirkning.app import create_app
@@ -164,10 +165,27 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     )
 
 
+_APPS: dict[tuple[bool, str], Litestar] = {}
+
+
+def app_for(settings: Settings) -> Litestar:
+    """The real app for these settings. Building one takes about half a second (Litestar
+    prepares each of its route handlers), so each test process builds one for each kind of
+    settings that shape it, and gives each test its own through the app's state, from which
+    the lifespan, the middleware and every handler read them."""
+    key = (settings.secure_cookies, settings.log_level)
+    app = _APPS.get(key)
+    if app is None:
+        app = _APPS[key] = create_app(settings)
+    app.state.settings = settings
+    app.csrf_config.secret = settings.secret_key  # type: ignore[union-attr]
+    return app
+
+
 @pytest.fixture
 async def anonymous(settings: Settings) -> AsyncIterator[AsyncTestClient]:
     """The real app, with nobody signed in."""
-    async with AsyncTestClient(app=create_app(settings)) as test_client:
+    async with AsyncTestClient(app=app_for(settings)) as test_client:
         yield test_client
 
 
@@ -205,6 +223,8 @@ def live_server(settings: Settings) -> Iterator[str]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     server = uvicorn.Server(
+        # An app of its own: uvicorn's lifespan leaves the app holding its channel, which
+        # the next test's client would otherwise find and drop unclosed.
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
     )
     thread = threading.Thread(target=server.run, daemon=True)
@@ -315,7 +335,7 @@ def smtp_settings(settings: Settings, smtp: SmtpServer) -> Settings:
 @pytest.fixture
 async def mail_client(smtp_settings: Settings) -> AsyncIterator[AsyncTestClient]:
     """The real app sending through the test's SMTP server, nobody signed in."""
-    async with AsyncTestClient(app=create_app(smtp_settings)) as test_client:
+    async with AsyncTestClient(app=app_for(smtp_settings)) as test_client:
         yield test_client
 
 
@@ -405,5 +425,5 @@ async def reply_client(reply_settings: Settings) -> AsyncIterator[AsyncTestClien
     idle = msgspec.structs.replace(
         reply_settings, reply_imap_username=f"tom-{uuid.uuid4().hex[:12]}@kongsbergregionen.no"
     )
-    async with AsyncTestClient(app=create_app(idle)) as test_client:
+    async with AsyncTestClient(app=app_for(idle)) as test_client:
         yield test_client
