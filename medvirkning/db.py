@@ -90,7 +90,7 @@ def create_engine(url: str) -> AsyncEngine:
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
         engine = create_async_engine(
             url,
-            module=one_trip_dbapi(),
+            module=one_trip_dbapi(),  # one trip to aiosqlite's thread a statement, not four
             connect_args={"timeout": 30},
             hide_parameters=True,
             **pool,
