@@ -193,8 +193,9 @@ def _calendars(
     return {r.id: calendar_bytes(method, events([r])) for r in recipients}
 
 
-# Stand-ins for what differs between the letters of one rendering; no name or address
-# holds a NUL, which every form and import refuses.
+# Stand-ins for what differs between the letters of one rendering. No stored name holds
+# a NUL (input_limits refuses it), and each is put in by one pass that never reads what it
+# put in, so a name cannot be taken for a stand-in.
 _NAME, _LINK = "\x00name\x00", "\x00link\x00"
 
 
