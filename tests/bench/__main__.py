@@ -23,8 +23,10 @@ from medvirkning.people.models import Person
 from medvirkning.people.schemas import PersonRead
 from medvirkning.settings import load_settings
 from tests.__main__ import throwaway_postgres
-from tests.bench.anchoring import bench_anchoring
+from tests.bench.anchoring import TIME_TARGET, bench_anchoring
+from tests.bench.answers import bench_all as bench_surveys
 from tests.bench.databases import fresh_database
+from tests.bench.invitations import TARGET as INVITATION_TARGET
 from tests.bench.invitations import bench_invitations
 from tests.bench.serving import bench_all
 from tests.support import sign_in_as
@@ -169,12 +171,15 @@ async def main(postgres_url: str | None, granian: bool) -> None:
         ratios = {
             "CSV import (target <= 3)": (await bench_import(folder))["ratio"],
             "people list": (await bench_list(folder))["ratio"],
-            "invitations (target <= 1.5)": (await bench_invitations(folder))["ratio"],
-            "anchoring record 10x/1x (target <= 12)": (await bench_anchoring(folder, postgres_url))[
+            f"invitations (target <= {INVITATION_TARGET})": (await bench_invitations(folder))[
                 "ratio"
             ],
+            f"anchoring record 10x/1x (target <= {TIME_TARGET:g})": (
+                await bench_anchoring(folder, postgres_url)
+            )["ratio"],
         }
         serving = await bench_all(folder, postgres_url, granian=granian)
+        ratios |= await bench_surveys(folder, postgres_url)
     for database, figures in serving.items():
         for figure, ratio in figures.items():
             if figure.startswith("GET"):
