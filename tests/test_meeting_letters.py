@@ -68,8 +68,10 @@ def test_each_merged_letter_is_the_letter_rendered_alone(tmp_path: Path, method,
     meeting, invitations = _meeting(), _invitations()
     previous = (meeting.starts_at - timedelta(days=1), meeting.ends_at - timedelta(days=1))
     before = previous if moved else None
-    merged = _merged(settings, meeting, invitations, method, kind, before)
-    alone = [_letter(settings, meeting, i, method, kind, None, before) for i in invitations]
+    # As send() gives them: a file of each one's own, none for a reminder.
+    files = {i.id: f"BEGIN:VCALENDAR {i.id}".encode() if method else None for i in invitations}
+    merged = _merged(settings, meeting, invitations, method, kind, files, before)
+    alone = [_letter(settings, meeting, i, method, kind, files[i.id], before) for i in invitations]
     assert len(merged) == len(alone)
     for one, other in zip(merged, alone, strict=True):
         assert one == other

@@ -155,9 +155,7 @@ async def send(
             files |= _calendars(
                 settings, meeting, method, whole, occurrences, listed, group, LANGUAGES[form]
             )
-        letters = _merged(settings, meeting, batch, method, kind, previous)
-        for position, invitation in enumerate(batch):
-            letters[position] = replace(letters[position], calendar=files[invitation.id])
+        letters = _merged(settings, meeting, batch, method, kind, files, previous)
         await enqueue(db, settings, letters, kind=f"meeting_{kind}")
 
 
@@ -205,11 +203,12 @@ def _merged(
     invitations: Sequence[Invitation],
     method: str | None,
     kind: str,
+    files: dict[int, bytes | None],
     previous: tuple[datetime, datetime] | None,
 ) -> list[Letter]:
-    """Each invitation's letter, the same as `_letter` gives, rendered once for each
-    language form and answer, with the name and answer link put in after (escaped in the
-    HTML part): 2,000 renderings of two templates are most of an invitation's time."""
+    """Each invitation's letter with its calendar file, the same as `_letter` gives: rendered
+    once for each language form and answer, the name and answer link put in after (escaped
+    in the HTML part). 2,000 renderings of two templates were most of an invitation's time."""
     models: dict[tuple[str, Answer], Letter] = {}
     letters = []
     for invitation in invitations:
@@ -223,6 +222,7 @@ def _merged(
             replace(
                 model,
                 recipient=person.email,
+                calendar=files[invitation.id],
                 text=model.text.replace(_LINK, link).replace(_NAME, person.name),
                 html=model.html.replace(_LINK, str(escape(link))).replace(
                     _NAME, str(escape(person.name))
