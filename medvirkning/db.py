@@ -98,7 +98,11 @@ def create_engine(url: str) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         _end_only_open_transactions(engine.sync_engine.dialect)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
+    # Connections kept for as many requests at once as SQLite's: past the pool's default
+    # five, each request opened and closed its own, a new server process every time.
+    return create_async_engine(
+        url, pool_pre_ping=True, pool_size=20, max_overflow=10, hide_parameters=True
+    )
 
 
 # More set-up for each new SQLite connection, added by the modules that need it (such as

@@ -58,8 +58,13 @@ def request_transaction(scope: Any, database: Database) -> RequestTransaction:
     return found
 
 
-async def provide_db(request: Request[Any, Any, Any]) -> AsyncGenerator[AsyncSession]:
-    """The request's transaction: committed when the handler succeeds, before the response."""
+async def provide_db(
+    request: Request[Any, Any, Any], settings: AppSettings
+) -> AsyncGenerator[AsyncSession]:
+    """The request's transaction: committed when the handler succeeds, before the response.
+
+    It takes `settings` only to come after it, as `provide_user` comes after `db`: a handler
+    that asks for both then gets them one after the other, with no task group."""
     transaction = request_transaction(request.scope, request.app.state.database)
     user: Principal | None = request.scope.get("user")
     session = await transaction.begin()

@@ -8,6 +8,10 @@ in a loop on one connection. A request that reads one row could at best reach
 (`apt-get install wrk`; installed when missing and we run as root), or else a small
 asyncio/httpx client, which is slower than the servers it measures: the bench says which.
 
+Beside the figures, each database's floor (`floor_app`): one row through a session begun in
+a Litestar dependency, nothing else. Not a target, it says how much of a figure's distance
+from 1 is the stack's, and how much our own.
+
 Servers run in their own processes on loopback (access log off, outbox worker off), one
 at a time; every load run is bounded in time. The SQL statements a request makes are
 counted in-process (a `before_cursor_execute` listener), after a warm-up request.
@@ -26,15 +30,17 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncGenerator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 from litestar import Litestar, get
+from litestar.di import Provide
 from litestar.testing import AsyncTestClient
-from sqlalchemy import event, insert
+from sqlalchemy import event, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from medvirkning.app import create_app
 from medvirkning.auth.middleware import SESSION_COOKIE
@@ -43,6 +49,7 @@ from medvirkning.auth.services import create_api_token, start_session
 from medvirkning.db import create_engine, create_sessionmaker
 from medvirkning.migrate import upgrade
 from medvirkning.people.models import Person
+from medvirkning.region.models import Municipality
 from medvirkning.settings import load_settings
 from tests.__main__ import apt_install, free_port
 from tests.bench.databases import fresh_database
@@ -60,6 +67,25 @@ def ping() -> dict[str, str]:
 
 # The framework's ceiling: one route, no middleware, no database.
 trivial_app = Litestar([ping])
+
+
+def floor_app(url: str) -> Litestar:
+    """The stack's floor for a one-row read, not a target: our engine, a session begun in a
+    Litestar dependency and committed after the handler, one row read, nothing else (no
+    middleware, no authentication). What a request of ours costs beyond it is our own."""
+    sessions = create_sessionmaker(create_engine(url))
+    one_row = select(Municipality.id, Municipality.name).where(Municipality.id == 1)
+
+    async def provide_db() -> AsyncGenerator[AsyncSession]:
+        async with sessions() as session, session.begin():
+            yield session
+
+    @get("/one-row")
+    async def read(db: AsyncSession) -> dict[str, Any]:
+        row = (await db.execute(one_row)).one()
+        return {"id": row.id, "name": row.name}
+
+    return Litestar([read], dependencies={"db": Provide(provide_db)})
 
 
 # --- the load client -----------------------------------------------------------------------
@@ -147,6 +173,9 @@ def server(kind: str, env: dict[str, str] | None = None) -> Iterator[str]:
         yield base
 
 
+_READY = {"trivial": "/ping", "floor": "/one-row"}  # what answers once a server is up
+
+
 @contextlib.contextmanager
 def server_process(
     kind: str, env: dict[str, str] | None = None
@@ -181,7 +210,7 @@ def server_process(
             if process.poll() is not None:
                 raise RuntimeError(f"the {kind} server ended: {process.stderr.read()[-2000:]}")  # type: ignore[union-attr]
             with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{base}/health" if target is None else f"{base}/ping").is_success:
+                if httpx.get(base + _READY.get(kind[:7], "/health")).is_success:
                     break
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the {kind} server did not start")
@@ -201,7 +230,10 @@ def server_process(
 def serve(kind: str, port: int) -> None:
     import uvicorn
 
-    app: Any = trivial_app if kind == "trivial" else create_app()
+    if kind == "floor":
+        app: Any = floor_app(os.environ["MEDVIRKNING_DATABASE_URL"])
+    else:
+        app = trivial_app if kind == "trivial" else create_app()
     uvicorn.run(
         app,
         host="127.0.0.1",
@@ -383,11 +415,20 @@ async def bench_serving(
                 statements = await statements_per_request(env, path, auth[who])
                 label = name if server_kind == "app" else f"{name} (granian)"
                 figures.append(Figure(label, measured, statements, target))
+    with server("floor", env) as base:
+        if seconds >= 2:
+            await load(f"{base}/one-row", {}, 1, client)
+        floor = await load(f"{base}/one-row", {}, seconds, client)
     print(
         f"{kind}: raw one-row reads r {r:,.0f}/s, trivial endpoint a {a:,.0f}/s, combined "
         f"limit {limit:,.0f}/s; load by {figures[0].load.client}, {seconds:g} s a figure"
     )
-    result = {"raw_reads_per_s": r, "limit_per_s": limit}
+    print(
+        f"  the stack's floor, one row through a session in a Litestar dependency and nothing "
+        f"else: {floor.rps:,.0f}/s, ratio {floor.rps / limit:.2f} (not a target: the best a "
+        f"request on this stack reaches; p50 {floor.p50_ms:.1f} ms, p99 {floor.p99_ms:.1f} ms)"
+    )
+    result = {"raw_reads_per_s": r, "limit_per_s": limit, "floor": floor.rps / limit}
     for figure in figures:
         ratio = figure.load.rps / limit
         aim = f" (target >= {figure.target})" if figure.target else ""
