@@ -99,9 +99,10 @@ def create_engine(url: str) -> AsyncEngine:
         _end_only_open_transactions(engine.sync_engine.dialect)
         return engine
     # Connections kept for as many requests at once as SQLite's: past the pool's default
-    # five, each request opened and closed its own, a new server process every time.
+    # five, each request opened and closed its own, a new server process every time. At
+    # most 25 a process, so four workers stay inside PostgreSQL's default 100.
     return create_async_engine(
-        url, pool_pre_ping=True, pool_size=20, max_overflow=10, hide_parameters=True
+        url, pool_pre_ping=True, pool_size=20, max_overflow=5, hide_parameters=True
     )
 
 
