@@ -17,6 +17,7 @@ from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
+from sqlalchemy.exc import SQLAlchemyError
 
 from medvirkning import errors
 from medvirkning.anchoring.controllers import (
@@ -65,6 +66,7 @@ from medvirkning.surveys.condition_pages import condition_pages
 from medvirkning.surveys.controllers import survey_api
 from medvirkning.surveys.distribution_api import distribution_api
 from medvirkning.surveys.distribution_pages import distribution_pages
+from medvirkning.surveys.mixing import mix_left_waiting
 from medvirkning.surveys.question_pages import question_pages
 from medvirkning.surveys.results_pages import results_routes
 from medvirkning.surveys.retention import EVERY_SECONDS, forget_what_is_no_longer_needed
@@ -136,6 +138,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         current: Settings = app.state.settings  # the state's, like every request's
         app.state.database = database = Database.connect(current.database_url)
         app.state.survey_submits = None  # made for this database on first use
+        app.state.survey_link_reads = None
+        await mix_left_waiting(database)
         stop = asyncio.Event()
         jobs = [asyncio.create_task(job) for job in background_jobs(database, current, stop)]
         try:
@@ -144,6 +148,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             stop.set()
             with suppress(asyncio.CancelledError, TimeoutError):  # a container stop allows 10 s
                 await asyncio.wait_for(asyncio.gather(*jobs, return_exceptions=True), timeout=8)
+            if app.state.survey_submits is not None:
+                with suppress(SQLAlchemyError, OSError):  # then the next start mixes them
+                    await app.state.survey_submits.close()
             await database.close()
 
     app = Litestar(

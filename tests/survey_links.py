@@ -3,6 +3,7 @@ with personal links, and the links read back from the outbox as a recipient read
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import re
@@ -10,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medvirkning.db import create_engine, create_sessionmaker
@@ -164,6 +165,19 @@ async def session_on(url: str) -> AsyncIterator[AsyncSession]:
             yield session
     finally:
         await engine.dispose()
+
+
+async def until_mixed(db: AsyncSession) -> None:
+    """Wait for the answering pages' queue to mix what its batches left waiting (at most
+    about a second after the last batch, `submitting.SubmitQueue`)."""
+    from medvirkning.surveys.respondents import SurveyUnmixed
+
+    for _ in range(300):
+        if not await db.scalar(select(func.count()).select_from(SurveyUnmixed)):
+            return
+        await db.rollback()  # the next look sees what has committed since
+        await asyncio.sleep(0.05)
+    raise AssertionError("the answers were not mixed within 15 seconds")
 
 
 async def answer_through(settings: Settings, token: str, answers: dict[str, Any]) -> None:

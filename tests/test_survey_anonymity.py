@@ -19,6 +19,7 @@ from medvirkning.mail.models import OutboxStatus
 from medvirkning.surveys import answering
 from medvirkning.surveys.models import SurveyAnswer
 from medvirkning.surveys.respondents import SurveyAnswered, SurveyOpenLink
+from medvirkning.surveys.submitting import SubmitQueue
 from medvirkning.transaction import Database
 from tests.support import database
 from tests.survey_links import (
@@ -29,6 +30,7 @@ from tests.survey_links import (
     published_survey,
     send_to,
     session_on,
+    until_mixed,
 )
 
 
@@ -250,6 +252,7 @@ async def test_no_token_address_or_ip_is_stored_or_logged_next_to_an_answer(
             await _answer(http, opened[-1], full_answers(), ip)
     secrets_ = [*tokens.values(), *opened]
     async with session_on(settings.database_url) as db:
+        await until_mixed(db)  # the newest batch's mix follows it within about a second
         rows = await table_rows(db)
         is_postgres = db.get_bind().dialect.name == "postgresql"
     stored_answers = rows["survey_answer"]
@@ -325,7 +328,25 @@ def _physical(row: dict[str, Any]) -> tuple[int, ...]:
     return (int(row["rowid"]),)
 
 
-async def test_nothing_stored_predicts_who_gave_which_of_200_answers(anonymous):
+async def _submit_queued(url: str, settings: Any, tokens: list[str]) -> None:
+    """Through the answering pages' queue, one at a time: each its own batch, left waiting
+    for the queue's mix (at most one a second), which must have run when it returns."""
+    database_ = Database.connect(url)
+    queue = SubmitQueue(database_)
+    try:
+        for n, token in enumerate(tokens):
+            async with database_.transaction() as db:
+                found = await answering.respondent(db, settings, token)
+            assert await queue.submit(answering.submission_of(found, full_answers(n)))
+        async with database_.transaction() as db:
+            await until_mixed(db)  # the mixer's own time, not a shutdown's
+    finally:
+        await queue.close()
+        await database_.close()
+
+
+@pytest.mark.parametrize("path", ["one transaction each", "the answering pages' queue"])
+async def test_nothing_stored_predicts_who_gave_which_of_200_answers(anonymous, path):
     settings = anonymous.app.state.settings
     people = [f"person.{n:03d}@kongsberg.kommune.no" for n in range(RESPONDENTS)]
     async with database(anonymous) as db, db.begin():
@@ -333,8 +354,11 @@ async def test_nothing_stored_predicts_who_gave_which_of_200_answers(anonymous):
         await send_to(db, settings, survey_id, people)
         links = await links_in_outbox(db)
     # Person n answers n-th, with n in the free text: who gave which answer is known.
-    for n, person in enumerate(people):
-        await _submit(settings.database_url, settings, links[person], full_answers(n))
+    if path == "one transaction each":
+        for n, person in enumerate(people):
+            await _submit(settings.database_url, settings, links[person], full_answers(n))
+    else:
+        await _submit_queued(settings.database_url, settings, [links[p] for p in people])
     async with database(anonymous) as db:
         rows = await table_rows(db)
         recipients = {row["id"]: people.index(row["email"]) for row in rows["survey_recipient"]}

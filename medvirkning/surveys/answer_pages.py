@@ -105,12 +105,12 @@ async def answer_page(
 @post(f"{BASE}/{{token:str}}", opt=OPEN, include_in_schema=False)
 async def answer_post(
     request: Request[Any, Any, Any],
-    db: Db,
-    settings: AppSettings,
     token: FromPath[str],
     data: URLEncodedBody[dict[str, Any]],
 ) -> Template | Redirect:
-    found = await answering.respondent(db, settings, token)
+    # No request transaction: the link is read with the others that arrive at the same time,
+    # and the answer stored with them; a draft is saved in a transaction of its own.
+    found = await link_reads(request).respondent(token)
     if found.state != "open":
         return _state_page(found, 409)
     definition = found.definition
@@ -124,36 +124,52 @@ async def answer_post(
     last = len(definition.sections) - 1
     here = f"{BASE}/{token}"
     if action == "forrige":
-        await answering.save_draft(db, token, found, answers, max(section - 1, 0))
+        await _save_draft(request, token, found, answers, max(section - 1, 0))
         return Redirect(f"{here}?del={max(section, 1)}", status_code=303)
     if action == "lagre":
-        await answering.save_draft(db, token, found, answers, section)
+        await _save_draft(request, token, found, answers, section)
         return Redirect(f"{here}?del={section + 1}&lagret=true", status_code=303)
     refused = answering.section_problems(definition, answers, section)
     if refused is not None:
-        await answering.save_draft(db, token, found, answers, section)
+        await _save_draft(request, token, found, answers, section)
         return _section_page(found, token, section, answers, list(refused.problems))
     if action != "send" or section < last:
-        await answering.save_draft(db, token, found, answers, min(section + 1, last))
+        await _save_draft(request, token, found, answers, min(section + 1, last))
         return Redirect(f"{here}?del={min(section + 1, last) + 1}", status_code=303)
     try:
         submission = answering.submission_of(found, answers)
     except InvalidAnswers as invalid:
         # A submit through the same link may have won the race and taken the draft with it:
         # then this one is told it was answered, not that earlier answers are missing.
-        await db.rollback()  # nothing written yet; a fresh read sees what has committed
-        again = await answering.respondent(db, settings, token)
+        again = await link_reads(request).respondent(token)
         if again.state != "open":
             return _state_page(again, 409)
         return _section_page(found, token, section, answers, list(invalid.problems))
-    # The request's own transaction has written nothing: end it, so waiting for the batch
-    # holds no connection, and store with the submits that arrive at the same time.
-    await db.rollback()
     if not await submit_queue(request).submit(submission):
-        await db.refresh(found.survey)
         found.answered = True
         return _state_page(found, 409)
     return Redirect(f"{here}/kvittering", status_code=303)
+
+
+async def _save_draft(
+    request: Request[Any, Any, Any],
+    token: str,
+    found: Respondent,
+    answers: dict[str, Any],
+    section: int,
+) -> None:
+    """Committed before the redirect, so the page it leads to finds the draft."""
+    async with request.app.state.database.transaction() as db:
+        await answering.save_draft(db, token, found, answers, section)
+
+
+def link_reads(request: Request[Any, Any, Any]) -> answering.LinkReads:
+    """The process's reads of answering links, made on first use."""
+    state = request.app.state
+    reads: answering.LinkReads | None = state.get("survey_link_reads")
+    if reads is None:
+        reads = state.survey_link_reads = answering.LinkReads(state.database, state.settings)
+    return reads
 
 
 def submit_queue(request: Request[Any, Any, Any]) -> SubmitQueue:

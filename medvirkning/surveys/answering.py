@@ -10,6 +10,7 @@ and `mixing.mix` rewrites answers and marks in random order in the same transact
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
@@ -26,6 +27,7 @@ from medvirkning.errors import Conflict, NotFound
 from medvirkning.formats import OSLO
 from medvirkning.settings import Settings
 from medvirkning.signing import sign
+from medvirkning.surveys.gathering import Gathered
 from medvirkning.surveys.models import Survey, SurveyVersion
 from medvirkning.surveys.respondents import (
     SurveyAnswered,
@@ -36,6 +38,7 @@ from medvirkning.surveys.respondents import (
 from medvirkning.surveys.sealing import seal, unseal
 from medvirkning.surveys.store import definition_of
 from medvirkning.surveys.submitting import Submission, store_submissions
+from medvirkning.transaction import Database
 from surveys.answers import validate_answers
 from surveys.definition import Survey as Definition
 from surveys.problems import InvalidAnswers
@@ -137,21 +140,40 @@ def _respondent_query() -> Select[Any]:
         .join(SurveyRecipient, SurveyRecipient.id == SurveyLink.recipient_id)
         .join(Survey, Survey.id == SurveyRecipient.survey_id)
         .outerjoin(SurveyVersion, SurveyVersion.id == newest.scalar_subquery())
-        .where(SurveyLink.token_hash == bindparam("token_hash"))
+        .where(SurveyLink.token_hash.in_(bindparam("token_hashes", expanding=True)))
+        .add_columns(SurveyLink.token_hash)
     )
 
 
-async def respondent(db: AsyncSession, settings: Settings, token: str) -> Respondent:
-    """The link's holder, with their draft opened; NotFound for a token we never gave.
+class UnknownLink(NotFound):
+    message = "Lenken er ikke gyldig. Sjekk at hele lenken fra e-posten er med."
 
-    One statement: the link, its recipient and survey, whether they have answered, their
-    sealed draft and the survey's newest published version."""
-    row = (
-        await db.execute(_respondent_query(), {"token_hash": token_hash(settings, token)})
-    ).first()
-    if row is None:
-        raise NotFound("Lenken er ikke gyldig. Sjekk at hele lenken fra e-posten er med.")
-    link_id, recipient_id, municipality_id, survey, has_answered, sealed_draft, published = row
+
+async def respondent(db: AsyncSession, settings: Settings, token: str) -> Respondent:
+    """The link's holder, with their draft opened; NotFound for a token we never gave."""
+    (found,) = await respondents(db, settings, [token])
+    if found is None:
+        raise UnknownLink()
+    return found
+
+
+async def respondents(
+    db: AsyncSession, settings: Settings, tokens: Sequence[str]
+) -> list[Respondent | None]:
+    """The holders of several links (None for a token we never gave), in one statement: each
+    link, its recipient and survey, whether they have answered, their sealed draft and the
+    survey's newest published version."""
+    hashes = [token_hash(settings, token) for token in tokens]
+    rows = (await db.execute(_respondent_query(), {"token_hashes": sorted(set(hashes))})).all()
+    by_hash = {row[-1]: row for row in rows}
+    return [
+        await _respondent(db, token, row) if (row := by_hash.get(hashed)) else None
+        for token, hashed in zip(tokens, hashes, strict=True)
+    ]
+
+
+async def _respondent(db: AsyncSession, token: str, row: Any) -> Respondent:
+    link_id, recipient_id, municipality_id, survey, has_answered, sealed_draft, published, _ = row
     found = Respondent(
         link_id=link_id,
         recipient_id=recipient_id,
@@ -173,6 +195,31 @@ async def respondent(db: AsyncSession, settings: Settings, token: str) -> Respon
     found.version = version
     found.definition = definition_of(version) if version is not None else None
     return found
+
+
+class LinkReads:
+    """The links of one process's answering pages, read together: those asked for while a
+    read is running wait and go in the next one, in a short transaction of its own, so many
+    people answering at once cost one statement a batch and hold no connection between."""
+
+    def __init__(self, database: Database, settings: Settings) -> None:
+        self.database = database
+        self.settings = settings
+        self.batches: Gathered[None, str, Respondent | None] = Gathered(self._read, _READS)
+
+    async def respondent(self, token: str) -> Respondent:
+        """As `respondent`, with the records detached: read them, change nothing."""
+        found = await self.batches(None, token)
+        if found is None:
+            raise UnknownLink()
+        return found
+
+    async def _read(self, _: None, tokens: list[str]) -> list[Respondent | None]:
+        async with self.database.transaction() as db:
+            return await respondents(db, self.settings, tokens)
+
+
+_READS = 500  # at most this many links in one statement
 
 
 def _open_draft(token: str, sealed: str | None) -> dict[str, Any] | None:

@@ -5,10 +5,15 @@ A submit writes the answer and the recipient's "has answered" mark in one transa
 both would carry that transaction's id (PostgreSQL's `xmin`), sit last in physical order
 (`ctid`, SQLite's `rowid`) and neighbour each other in time. `mix` therefore deletes every
 answer and every mark of the survey and writes them back, each in a fresh random order, in
-that same transaction: after the commit all of them carry the one transaction id, and their
-physical order is a shuffle that says nothing about who answered when. Every batch of
-submits calls it (under a lock on the survey), so no committed state of the database ever
-holds an unmixed answer.
+one transaction: after the commit all of them carry the one transaction id, and their
+physical order is a shuffle that says nothing about who answered when.
+
+A mix rewrites the whole survey, so it does not follow every batch of submits: the answering
+pages' batches leave a `SurveyUnmixed` row instead, and their queue mixes at once when the
+last mix is a second old, else when it is (`submitting.SubmitQueue`). For at most about a
+second under load, or from a stopped process until the service starts again (`mix_waiting`
+runs at start-up), the newest answers sit unmixed. A submit through the API mixes in its
+own transaction, as before.
 
 On SQLite the rows wait in temporary tables of the connection, and deletes zero the freed
 space (`secure_delete`); both are set up once for each new connection (`db.SQLITE_CONNECT`),
@@ -17,15 +22,19 @@ not in every mix.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from sqlalchemy import Connection, TextClause, text
+from sqlalchemy import Connection, TextClause, bindparam, delete, select, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medvirkning.db import SQLITE_CONNECT
-from medvirkning.surveys.models import SurveyAnswer
-from medvirkning.surveys.respondents import SurveyAnswered
+from medvirkning.surveys.models import Survey, SurveyAnswer
+from medvirkning.surveys.respondents import SurveyAnswered, SurveyUnmixed
+from medvirkning.transaction import Database
 
+log = logging.getLogger(__name__)
 ANSWERS: Any = SurveyAnswer.__table__
 MARKS: Any = SurveyAnswered.__table__
 # Which rows of each table belong to the survey (:survey).
@@ -113,3 +122,40 @@ def mix_on(connection: Connection, survey_id: int) -> None:
     params = {"survey": survey_id}
     for statement in _MIXING[sqlite]:
         connection.execute(statement, params)
+
+
+_WAITING: Any = SurveyUnmixed.__table__
+_SURVEYS: Any = Survey.__table__
+_SURVEY_LOCK = select(_SURVEYS.c.id).where(_SURVEYS.c.id == bindparam("survey")).with_for_update()
+_TAKE = delete(_WAITING).where(_WAITING.c.survey_id == bindparam("survey"))
+
+
+async def mix_waiting(database: Database) -> int:
+    """Mix every survey whose newest answers wait for it, each in a transaction of its own;
+    how many were mixed (none when another process got there first)."""
+    async with database.transaction() as db:
+        waiting = list(await db.scalars(select(_WAITING.c.survey_id)))
+    mixed = 0
+    for survey_id in waiting:
+        async with database.transaction() as db:
+            mixed += await (await db.connection()).run_sync(_mix_if_waiting, survey_id)
+    return mixed
+
+
+async def mix_left_waiting(database: Database) -> None:
+    """At start-up: what a stopped process left unmixed. With the database away the first
+    mix after a batch of submits takes it, as it takes every survey waiting."""
+    try:
+        await mix_waiting(database)
+    except (SQLAlchemyError, OSError) as exc:
+        log.warning("survey answers left unmixed could not be mixed yet: %s", exc)
+
+
+def _mix_if_waiting(connection: Connection, survey_id: int) -> bool:
+    if connection.dialect.name == "postgresql":
+        # As a batch of submits does: the mix then sees every answer committed before it.
+        connection.execute(_SURVEY_LOCK, {"survey": survey_id})
+    if not connection.execute(_TAKE, {"survey": survey_id}).rowcount:
+        return False
+    mix_on(connection, survey_id)
+    return True

@@ -57,6 +57,16 @@ class SurveyAnswered(Base):
     recipient_id: Mapped[int] = mapped_column(ForeignKey("survey_recipient.id"), primary_key=True)
 
 
+class SurveyUnmixed(Base):
+    """A survey whose newest answers and marks wait for the next mix (`mixing.py`): written
+    with them, deleted by the mix, so a restart mixes what a stopped process left."""
+
+    __tablename__ = "survey_unmixed"
+    __audit__ = False
+
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id"), primary_key=True)
+
+
 class SurveyDraft(Base):
     """Answers saved to finish later, sealed with a key only the link's token gives: the
     database alone (or with the service's secret key) cannot read them. Deleted on submit."""

@@ -3,14 +3,18 @@ together into one transaction.
 
 Each batch, under a lock on the survey: the "has answered" marks first (ON CONFLICT DO
 NOTHING: a recipient already marked, or twice in the batch, is refused), then the answers
-of those marked, with no token, person or time of day; the drafts go; and `mixing.mix`
-rewrites the survey's answers and marks in random order. One mix serves the whole batch,
-which is what lets many people answer at once.
+of those marked, with no token, person or time of day; the drafts go. A single submit then
+has `mixing.mix` rewrite the survey's answers and marks in random order in the same
+transaction; the answering pages' queue instead marks the survey as waiting and mixes at
+most once a second, since a mix rewrites every answer the survey has.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import date
@@ -20,12 +24,20 @@ from sqlalchemy import Connection, bindparam, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from medvirkning.surveys.mixing import mix_on
+from medvirkning.surveys.gathering import Gathered
+from medvirkning.surveys.mixing import mix_on, mix_waiting
 from medvirkning.surveys.models import Survey, SurveyAnswer
-from medvirkning.surveys.respondents import SurveyAnswered, SurveyDraft, SurveyLink
+from medvirkning.surveys.respondents import (
+    SurveyAnswered,
+    SurveyDraft,
+    SurveyLink,
+    SurveyUnmixed,
+)
 from medvirkning.transaction import Database
 
 BATCH = 500  # at most this many submits in one transaction
+MIX_EVERY = 1.0  # seconds: the longest the newest answers wait unmixed under load
+log = logging.getLogger(__name__)
 # Core tables and statements made once: the same SQL, without the ORM's work or building
 # the statements again for every batch (parameters go apart, so each compiles once).
 _ANSWERS: Any = SurveyAnswer.__table__
@@ -41,6 +53,12 @@ _MARK = {  # by whether the database is PostgreSQL
     for postgres in (True, False)
 }
 _ANSWER = insert(_ANSWERS)
+_WAIT = {  # the survey waits for a mix (already waiting: nothing to add)
+    postgres: (postgresql.insert if postgres else sqlite.insert)(
+        SurveyUnmixed
+    ).on_conflict_do_nothing()
+    for postgres in (True, False)
+}
 _DRAFTS_GONE = delete(_DRAFTS).where(
     _DRAFTS.c.link_id.in_(
         select(_LINKS.c.id).where(
@@ -63,17 +81,20 @@ class Submission:
     day: date
 
 
-async def store_submissions(db: AsyncSession, submissions: list[Submission]) -> list[bool]:
+async def store_submissions(
+    db: AsyncSession, submissions: list[Submission], *, mix: bool = True
+) -> list[bool]:
     """Store the batch (one survey) in the caller's transaction; for each, whether it was
-    stored (False: that recipient had answered already)."""
+    stored (False: that recipient had answered already). Without `mix` the survey is left
+    waiting for `mixing.mix_waiting`."""
     if not submissions:
         return []
     await db.flush()  # anything the caller added is in the tables before the mix
     # On the session's connection, in one call: none of the ORM's work per statement.
-    return await (await db.connection()).run_sync(_store, submissions)
+    return await (await db.connection()).run_sync(_store, submissions, mix)
 
 
-def _store(connection: Connection, submissions: list[Submission]) -> list[bool]:
+def _store(connection: Connection, submissions: list[Submission], mix: bool) -> list[bool]:
     survey_id = submissions[0].survey_id
     postgres = connection.dialect.name == "postgresql"
     if postgres:
@@ -108,48 +129,58 @@ def _store(connection: Connection, submissions: list[Submission]) -> list[bool]:
             ],
         )
         connection.execute(_DRAFTS_GONE, {"recipients": [s.recipient_id for s in kept]})
-        mix_on(connection, survey_id)
+        if mix:
+            mix_on(connection, survey_id)
+        else:
+            connection.execute(_WAIT[postgres], {"survey_id": survey_id})
     return stored
 
 
 class SubmitQueue:
     """The submits of one process: those that arrive while a batch of the same survey is
-    being written wait, and go together in the next batch."""
+    being written wait, and go together in the next batch. The batches leave their survey
+    waiting for a mix, done at once when the last is `mix_every` seconds old, else when it
+    is: under load one mix a second serves every batch in it."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, mix_every: float = MIX_EVERY) -> None:
         self.database = database
-        self.waiting: dict[int, list[tuple[Submission, asyncio.Future[bool]]]] = {}
-        self.writing: set[int] = set()
-        self.tasks: set[asyncio.Task[Any]] = set()
+        self.mix_every = mix_every
+        self.batches: Gathered[int, Submission, bool] = Gathered(self._store, BATCH)
+        self.mixer: asyncio.Task[None] | None = None
+        self.unmixed = False  # a batch was stored after the last mix began
+        self.last_mix = -math.inf  # when the last mix began (the loop's clock)
 
     async def submit(self, submission: Submission) -> bool:
         """Whether it was stored (False: already answered); raises what the batch raised."""
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self.waiting.setdefault(submission.survey_id, []).append((submission, future))
-        if submission.survey_id not in self.writing:
-            self.writing.add(submission.survey_id)
-            task = asyncio.create_task(self._drain(submission.survey_id))
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
-        return await future
+        return await self.batches(submission.survey_id, submission)
 
-    async def _drain(self, survey_id: int) -> None:
+    async def _store(self, survey_id: int, batch: list[Submission]) -> list[bool]:
+        async with self.database.transaction() as db:
+            stored = await store_submissions(db, batch, mix=False)
+        self.unmixed = True
+        if self.mixer is None:
+            self.mixer = asyncio.create_task(self._mix())
+        return stored
+
+    async def _mix(self) -> None:
+        loop = asyncio.get_running_loop()
         try:
-            while waiting := self.waiting.get(survey_id):
-                batch, self.waiting[survey_id] = waiting[:BATCH], waiting[BATCH:]
+            while self.unmixed:
+                await asyncio.sleep(max(0.0, self.last_mix + self.mix_every - loop.time()))
+                self.unmixed, self.last_mix = False, loop.time()
                 try:
-                    async with self.database.transaction() as db:
-                        outcomes = await store_submissions(db, [s for s, _ in batch])
-                except Exception as error:  # every waiter hears of it, none is left hanging
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(error)
-                    continue
-                for (_, future), outcome in zip(batch, outcomes, strict=True):
-                    if not future.done():
-                        future.set_result(outcome)
+                    await mix_waiting(self.database)
+                except Exception:  # the database is away: the next batch or start tries again
+                    log.exception("survey answers could not be mixed; trying again")
+                    self.unmixed = True
         finally:
-            for _, future in self.waiting.pop(survey_id, []):  # only if the loop was cancelled
-                if not future.done():
-                    future.set_exception(RuntimeError("the service stopped before storing it"))
-            self.writing.discard(survey_id)
+            self.mixer = None
+
+    async def close(self) -> None:
+        """On shutdown: what waits is mixed now, not at the next start."""
+        if self.mixer is not None:
+            self.mixer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.mixer
+        if self.unmixed:
+            await mix_waiting(self.database)

@@ -5,9 +5,10 @@ Answers: a one-section survey answered through personal links (`POST /undersokel
 each link once) under a concurrent load client, on SQLite and on PostgreSQL, divided by the
 combined limit 1/(1/a + 1/b): a is a trivial Litestar endpoint on uvicorn (uvloop, httptools)
 and b single-row insert transactions through the same driver (aiosqlite, asyncpg) with no
-framework, both measured in the same run with the same client. Every submit also rewrites the
-survey's answers and marks in random order (`medvirkning/surveys/mixing.py`), so the rate
-falls as answers pile up: the figure says how many were there at the end.
+framework, both measured in the same run with the same client. The survey's answers and
+marks are rewritten in random order about once a second while answers arrive
+(`medvirkning/surveys/mixing.py`), a cost that grows with the answers: the figure says how
+many were there at the end.
 
 Links: `POST /api/surveys/{id}/links` for 2,000 recipients with the in-service outbox worker
 delivering to a local SMTP server (aiosmtpd in its own process), against plain aiosmtplib
@@ -263,7 +264,7 @@ async def bench_answers(
         f"{name} answers through the service: {ours.rps:.0f}/s (p50 {ours.p50_ms:.1f} ms, p99 "
         f"{ours.p99_ms:.1f} ms, {ours.client}), a {a:.0f}/s, b {b:.0f}/s, limit {limit:.0f}/s, "
         f"ratio {ratio:.2f} (target >= {ANSWER_TARGET}); {warm + stored} answers stored at "
-        "the end, each batch of submits rewriting them all"
+        "the end, mixed about once a second"
     )
     return {"rps": ours.rps, "a": a, "b": b, "ratio": ratio, "p50_ms": ours.p50_ms}
 

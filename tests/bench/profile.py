@@ -174,7 +174,7 @@ async def survey_submit(
 ) -> dict[str, float]:
     """Survey answers through personal links, each link once: one submit at a time, then
     16 at once (gathered into batches by the submit queue). Answers pile up as it runs
-    (about 450 at the end), and every batch rewrites them all, as the service does."""
+    (about 450 at the end), mixed about once a second, as the service does."""
     from tests.bench.answers import ANSWER, _survey_with_links
 
     together = 16
