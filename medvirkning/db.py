@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -86,8 +87,13 @@ def create_engine(url: str) -> AsyncEngine:
             # is a thread, its pragmas and its temporary tables.
             pool["pool_size"] = 20
             Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            # Created private, so SQLite gives its -wal and -shm files the same mode.
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+            if not Path(path).exists():
+                # Created private, so SQLite gives its -wal and -shm files the same mode.
+                # Only when missing: closing a descriptor of an open database would drop
+                # every lock this process's connections hold on it (POSIX locks), and another
+                # process could then take the write-ahead log from under them.
+                with contextlib.suppress(FileExistsError):  # another process was first
+                    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         engine = create_async_engine(
             url,
             module=one_trip_dbapi(),  # one trip to aiosqlite's thread a statement, not four

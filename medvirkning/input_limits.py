@@ -107,6 +107,8 @@ def _check_json(body: bytes, content_type: str) -> None:
 
 
 def _check_form(body: bytes) -> None:
+    if b"\x00" not in body and b"%00" not in body:
+        return  # no NUL, raw or encoded: nothing to look for field by field
     for name, value in parse_qsl(body.decode("latin-1"), keep_blank_values=True):
         if "\x00" in value or "\x00" in name:
             raise _refuse(name.replace("\x00", ""), "Verdien kan ikke inneholde NUL-tegn.")
@@ -122,7 +124,7 @@ async def check_input(
         return
     content_type = connection.headers.get("content-type", "")
     takes_data = "data" in handler.parsed_fn_signature.parameters
-    if takes_data and connection.url.path.startswith("/api/"):
+    if takes_data and connection.scope["path"].startswith("/api/"):
         _check_json(await connection.body(), content_type)
     elif content_type.lower().startswith("application/x-www-form-urlencoded"):
         _check_form(await connection.body())

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -98,3 +101,27 @@ async def test_reads_answer_while_many_writers_wait_for_the_lock(
             assert not any(writer.done() for writer in writers)
         # The lock is gone: every writer gets through.
         assert await asyncio.gather(*writers) == [201] * 30
+
+
+async def test_a_second_engine_in_the_process_leaves_the_first_ones_locks_alone(sqlite_path):
+    """Another engine on the same file (a test helper's, a job's) must not drop the locks the
+    open connections hold: closing any descriptor of the file drops a process's POSIX locks,
+    and another process then takes itself for the last one and removes the write-ahead log
+    from under them (seen as stale reads and "database disk image is malformed")."""
+    url = f"sqlite+aiosqlite:///{sqlite_path}"
+    first = create_engine(url)
+    try:
+        async with first.connect() as held:
+            await held.execute(select(Person.id).limit(1))
+            await (create_engine(url)).dispose()
+            leave = (
+                "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+                "c.execute('SELECT count(*) FROM person').fetchall(); c.close()"
+            )
+            command = [sys.executable, "-c", leave, sqlite_path]
+            await asyncio.to_thread(subprocess.run, command, check=True, timeout=60)
+            log = await asyncio.to_thread(Path(f"{sqlite_path}-wal").exists)
+            assert log, "the write-ahead log went while a connection was open"
+            assert (await held.execute(select(Person.id).limit(1))).all() is not None
+    finally:
+        await first.dispose()

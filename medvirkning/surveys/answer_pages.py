@@ -129,16 +129,19 @@ async def answer_post(
     if action == "lagre":
         await _save_draft(request, token, found, answers, section)
         return Redirect(f"{here}?del={section + 1}&lagret=true", status_code=303)
-    refused = answering.section_problems(definition, answers, section)
-    if refused is not None:
-        await _save_draft(request, token, found, answers, section)
-        return _section_page(found, token, section, answers, list(refused.problems))
     if action != "send" or section < last:
+        refused = answering.section_problems(definition, answers, section)
+        if refused is not None:
+            await _save_draft(request, token, found, answers, section)
+            return _section_page(found, token, section, answers, list(refused.problems))
         await _save_draft(request, token, found, answers, min(section + 1, last))
         return Redirect(f"{here}?del={min(section + 1, last) + 1}", status_code=303)
-    try:
+    try:  # the last section sent: the whole answer set validated once
         submission = answering.submission_of(found, answers)
     except InvalidAnswers as invalid:
+        if (refused := answering.problems_in(definition, invalid, section)) is not None:
+            await _save_draft(request, token, found, answers, section)
+            return _section_page(found, token, section, answers, list(refused.problems))
         # A submit through the same link may have won the race and taken the draft with it:
         # then this one is told it was answered, not that earlier answers are missing.
         again = await link_reads(request).respondent(token)

@@ -244,13 +244,20 @@ def section_problems(
     definition: Definition, answers: dict[str, Any], section: int
 ) -> InvalidAnswers | None:
     """The problems with the answers to one section (later sections are not asked yet)."""
-    ids = {question.id for question in definition.sections[section].questions}
     try:
         validate_answers(definition, answers)
     except InvalidAnswers as refused:
-        mine = [problem for problem in refused.problems if problem.field in ids]
-        return InvalidAnswers(mine) if mine else None
+        return problems_in(definition, refused, section)
     return None
+
+
+def problems_in(
+    definition: Definition, refused: InvalidAnswers, section: int
+) -> InvalidAnswers | None:
+    """The problems of one section among all of a refused answer set's, if it has any."""
+    ids = {question.id for question in definition.sections[section].questions}
+    mine = [problem for problem in refused.problems if problem.field in ids]
+    return InvalidAnswers(mine) if mine else None
 
 
 async def save_draft(

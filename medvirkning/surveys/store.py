@@ -4,6 +4,8 @@ them with the rest."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -59,4 +61,11 @@ async def latest_version(db: AsyncSession, survey_id: int) -> SurveyVersion:
 
 
 def definition_of(version: SurveyVersion) -> Definition:
-    return parse_definition(version.definition)
+    """The version's definition, parsed once for each text (shared: read it, never change
+    it). Every submit needs its survey's, and a definition is parsed and checked whole."""
+    return _parsed(version.definition)
+
+
+@lru_cache(maxsize=256)
+def _parsed(definition: str) -> Definition:
+    return parse_definition(definition)
