@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medvirkning.surveys.gathering import Gathered
@@ -170,7 +171,10 @@ class SubmitQueue:
                 self.unmixed, self.last_mix = False, loop.time()
                 try:
                     await mix_waiting(self.database)
-                except Exception:  # the database is away: the next batch or start tries again
+                except (SQLAlchemyError, OSError) as exc:  # the database is away for a while
+                    log.warning("survey answers could not be mixed yet: %s", exc)
+                    self.unmixed = True
+                except Exception:  # a bug: said in full, and tried again after a second
                     log.exception("survey answers could not be mixed; trying again")
                     self.unmixed = True
         finally:
