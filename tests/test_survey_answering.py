@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from medvirkning.db import utcnow
 from medvirkning.surveys.models import Survey, SurveyAnswer
-from medvirkning.surveys.respondents import SurveyAnswered, SurveyDraft
+from medvirkning.surveys.respondents import SurveyAnswered, SurveyDraft, SurveyOpenLink
 from tests.support import database, post_form
 from tests.survey_links import form, full_answers, links_in_outbox, published_survey, send_to
 
@@ -120,3 +120,21 @@ async def test_a_nynorsk_survey_speaks_nynorsk(anonymous):
 
 async def test_an_unknown_link_is_not_found(anonymous):
     assert (await anonymous.get("/undersokelse/ukjent-lenke-1234567890")).status_code == 404
+
+
+async def test_the_link_is_the_credential_so_answering_needs_no_csrf_token(anonymous):
+    """The token in the address is what a page elsewhere would lack, so the answering form
+    asks for no CSRF token; the open link, whose code is shared, still does."""
+    survey_id, token = await _one_link(anonymous)
+    url = f"/undersokelse/{token}"
+    answers = full_answers(3)
+    step = await anonymous.post(url, data=form(answers, 1, "neste"), follow_redirects=False)
+    assert step.status_code == 303
+    done = await anonymous.post(url, data=form(answers, 2, "send"), follow_redirects=False)
+    assert done.status_code == 303, done.text
+    assert done.headers["location"] == f"{url}/kvittering"
+    async with database(anonymous) as db, db.begin():
+        assert await db.scalar(select(func.count()).select_from(SurveyAnswer)) == 1
+        db.add(SurveyOpenLink(survey_id=survey_id, code="intranett-uten-token"))
+    started = await anonymous.post("/apen-undersokelse/intranett-uten-token", data={})
+    assert started.status_code == 403
