@@ -4,7 +4,9 @@ sealed draft between sections, and submit exactly once.
 A submit is validated here and stored by `submitting.py`: the recipient's "has answered"
 mark decides (when two submits through one link race, the second is told it was already
 answered), the answer is kept with no token, person or time of day, the drafts are deleted,
-and `mixing.mix` rewrites answers and marks in random order in the same transaction.
+and `mixing.mix` rewrites answers and marks in random order: in the same transaction for a
+single submit, within about a second for the answering pages' batches. The pages read the
+links of those who arrive together in one statement (`LinkReads`).
 """
 
 from __future__ import annotations

@@ -181,10 +181,10 @@ class SubmitQueue:
             self.mixer = None
 
     async def close(self) -> None:
-        """On shutdown: what waits is mixed now, not at the next start."""
+        """On shutdown: what waits is mixed now, not at the next start (also what a mix
+        stopped halfway left: its transaction was rolled back)."""
         if self.mixer is not None:
             self.mixer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self.mixer
-        if self.unmixed:
-            await mix_waiting(self.database)
+        await mix_waiting(self.database)
