@@ -122,6 +122,5 @@ async def test_a_second_engine_in_the_process_leaves_the_first_ones_locks_alone(
             await asyncio.to_thread(subprocess.run, command, check=True, timeout=60)
             log = await asyncio.to_thread(Path(f"{sqlite_path}-wal").exists)
             assert log, "the write-ahead log went while a connection was open"
-            assert (await held.execute(select(Person.id).limit(1))).all() is not None
     finally:
         await first.dispose()
