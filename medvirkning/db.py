@@ -112,6 +112,18 @@ def create_engine(url: str) -> AsyncEngine:
     )
 
 
+def upsert_for(dialect_name: str) -> Any:
+    """The database's INSERT that takes ON CONFLICT. PostgreSQL's is imported only when
+    used: its dialect package is 2 MiB a server on SQLite never needs."""
+    if dialect_name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert
+
+
 # More set-up for each new SQLite connection, added by the modules that need it (such as
 # their temporary tables): done once a connection rather than in every transaction.
 SQLITE_CONNECT: list[Callable[[Any, Any], None]] = []

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, delete, event, func, insert, inspect, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Exists
@@ -28,7 +27,7 @@ from medvirkning.auth.models import (
     SignInLink,
     UserSession,
 )
-from medvirkning.db import utcnow
+from medvirkning.db import upsert_for, utcnow
 from medvirkning.errors import AppError
 from medvirkning.mail.outbox import compose, enqueue
 from medvirkning.people.models import Person
@@ -69,7 +68,7 @@ async def _count(db: AsyncSession, key: str) -> int:
     """Count one more request for the key and return the window's count, in one atomic
     statement: concurrent requests wait on the row, so a burst cannot slip past the limit."""
     now = utcnow()
-    upsert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+    upsert = upsert_for(db.get_bind().dialect.name)
     stmt = upsert(SignInAttempt).values(key=key, window_start=now, requests=1)
     current = SignInAttempt.window_start > now - WINDOW
     stmt = stmt.on_conflict_do_update(

@@ -20,11 +20,10 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import Select, bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from medvirkning.db import utcnow
+from medvirkning.db import upsert_for, utcnow
 from medvirkning.errors import Conflict, NotFound
 from medvirkning.formats import OSLO
 from medvirkning.settings import Settings
@@ -271,7 +270,7 @@ async def save_draft(
         {"version_id": found.version.id, "section": section, "answers": answers}
     )
     values = {"link_id": found.link_id, "sealed": seal(token, plain)}
-    upsert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+    upsert = upsert_for(db.get_bind().dialect.name)
     stmt = upsert(SurveyDraft).values(**values)
     await db.execute(
         stmt.on_conflict_do_update(

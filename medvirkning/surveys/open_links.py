@@ -7,11 +7,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import case, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from medvirkning.auth.models import SignInAttempt
-from medvirkning.db import utcnow
+from medvirkning.db import upsert_for, utcnow
 from medvirkning.errors import AppError, NotFound
 from medvirkning.settings import Settings
 from medvirkning.signing import sign
@@ -37,7 +36,7 @@ async def open_link(db: AsyncSession, code: str) -> SurveyOpenLink:
 async def _count(db: AsyncSession, key: str) -> int:
     """One more start for the key, in one atomic statement (the sign-in limit's table)."""
     now = utcnow()
-    upsert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+    upsert = upsert_for(db.get_bind().dialect.name)
     stmt = upsert(SignInAttempt).values(key=key, window_start=now, requests=1)
     current = SignInAttempt.window_start > now - WINDOW
     stmt = stmt.on_conflict_do_update(

@@ -18,13 +18,14 @@ import math
 import secrets
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from medvirkning.db import upsert_for
 from medvirkning.surveys.gathering import Gathered
 from medvirkning.surveys.mixing import mix_on, mix_waiting
 from medvirkning.surveys.models import Survey, SurveyAnswer
@@ -47,19 +48,23 @@ _DRAFTS: Any = SurveyDraft.__table__
 _LINKS: Any = SurveyLink.__table__
 _SURVEYS: Any = Survey.__table__
 _LOCK = select(_SURVEYS.c.id).where(_SURVEYS.c.id == bindparam("survey")).with_for_update()
-_MARK = {  # by whether the database is PostgreSQL
-    postgres: (postgresql.insert if postgres else sqlite.insert)(_MARKS)
-    .on_conflict_do_nothing()
-    .returning(_MARKS.c.recipient_id)
-    for postgres in (True, False)
-}
 _ANSWER = insert(_ANSWERS)
-_WAIT = {  # the survey waits for a mix (already waiting: nothing to add)
-    postgres: (postgresql.insert if postgres else sqlite.insert)(
-        SurveyUnmixed
-    ).on_conflict_do_nothing()
-    for postgres in (True, False)
-}
+
+
+@cache
+def _mark(dialect_name: str) -> Any:
+    """The "has answered" marks; a recipient already marked (or twice in the batch) not."""
+    return (
+        upsert_for(dialect_name)(_MARKS).on_conflict_do_nothing().returning(_MARKS.c.recipient_id)
+    )
+
+
+@cache
+def _wait(dialect_name: str) -> Any:
+    """The survey waits for a mix (already waiting: nothing to add)."""
+    return upsert_for(dialect_name)(SurveyUnmixed).on_conflict_do_nothing()
+
+
 _DRAFTS_GONE = delete(_DRAFTS).where(
     _DRAFTS.c.link_id.in_(
         select(_LINKS.c.id).where(
@@ -107,7 +112,8 @@ def _store(connection: Connection, submissions: list[Submission], mix: bool) -> 
         first.setdefault(submission.recipient_id, index)
     marked = set(
         connection.execute(
-            _MARK[postgres], [{"survey_id": survey_id, "recipient_id": r} for r in first]
+            _mark(connection.dialect.name),
+            [{"survey_id": survey_id, "recipient_id": r} for r in first],
         ).scalars()
     )
     stored = [
@@ -133,7 +139,7 @@ def _store(connection: Connection, submissions: list[Submission], mix: bool) -> 
         if mix:
             mix_on(connection, survey_id)
         else:
-            connection.execute(_WAIT[postgres], {"survey_id": survey_id})
+            connection.execute(_wait(connection.dialect.name), {"survey_id": survey_id})
     return stored
 
 
