@@ -174,13 +174,25 @@ async def list_records(
 ) -> tuple[Sequence[Any], int | None]:
     """A page of the records the user may read; the number of matches only when asked."""
     stmt = _filtered(register, query, user)
-    total = None
-    if query.total:
-        total = await db.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = await db.scalars(
-        stmt.order_by(*register.order_by).limit(query.limit).offset(query.offset)
-    )
-    return rows.unique().all(), total
+    page = stmt.order_by(*register.order_by).limit(query.limit).offset(query.offset)
+    if not query.total:
+        return (await db.scalars(page)).unique().all(), None
+    # The page and the number of all matches in one statement: each row carries the count.
+    rows = (await db.execute(page.add_columns(func.count().over()))).unique().all()
+    if rows:
+        return [record for record, _ in rows], rows[0][1]
+    return [], await count_past_the_end(db, register, query, user)
+
+
+async def count_past_the_end(
+    db: AsyncSession, register: Register, query: ListQuery, user: Principal
+) -> int:
+    """The number of matches when the page holds no row to carry it: none at all, or a page
+    past the last."""
+    if not query.offset:
+        return 0
+    matches = _filtered(register, query, user).subquery()
+    return await db.scalar(select(func.count()).select_from(matches)) or 0
 
 
 async def get_record(db: AsyncSession, register: Register, record_id: int) -> Any:

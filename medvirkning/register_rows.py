@@ -22,6 +22,7 @@ from medvirkning.register import (
     ListQuery,
     Register,
     _filtered,
+    count_past_the_end,
     everything,
     list_records,
     to_read,
@@ -177,15 +178,16 @@ async def list_reads(
     if plan is None:
         rows, total = await list_records(db, register, query, user)
         return [to_read(register, row) for row in rows], total
-    total = None
-    if query.total:
-        counted = _filtered(register, query, user)
-        total = await db.scalar(select(func.count()).select_from(counted.subquery())) or 0
     page = _page(register, plan, query, user)
+    if query.total:  # the number of all matches with the page: each row carries it, last
+        page = page.add_columns(func.count().over())
     # Through the connection: the columns are read as rows, without the ORM's result setup.
     connection = await db.connection()
-    rows = await connection.execute(page, {"limit": query.limit, "offset": query.offset})
+    rows = (await connection.execute(page, {"limit": query.limit, "offset": query.offset})).all()
     values = [plan.values(row) for row in rows]
+    total = None
+    if query.total:
+        total = rows[0][-1] if rows else await count_past_the_end(db, register, query, user)
     if plan.linked:
         await _add_linked(db, register, plan, values)
     return msgspec.convert(values, plan.read_list), total

@@ -101,6 +101,23 @@ async def test_lists_count_their_matches_only_when_asked(client):
     assert len(counted_list.json()["items"]) == 3
 
 
+async def test_a_page_with_its_total_is_one_statement_and_right_on_every_page(client):
+    def page(**params: Any) -> Any:
+        return client.get("/api/municipalities", params={"total": True, **params})
+
+    with counted(client) as seen:
+        first = (await page(limit=3)).json()
+    assert len([sql for sql in seen.sql if "FROM municipality" in sql]) == 1
+    assert (first["total"], len(first["items"])) == (8, 3)
+    last = (await page(limit=3, offset=6)).json()
+    assert (last["total"], len(last["items"])) == (8, 2)
+    past = (await page(limit=3, offset=30)).json()  # no row to carry the count
+    assert (past["total"], past["items"]) == (8, [])
+    found = (await page(q="berg")).json()  # Kongsberg and Flesberg, nothing else
+    assert found["total"] == len(found["items"]) > 0
+    assert all("berg" in item["name"].lower() for item in found["items"])
+
+
 _reads: list[str] = []
 _recording: list[bool] = []
 
