@@ -12,8 +12,8 @@ A mix rewrites the whole survey, so it does not follow every batch of submits: t
 pages' batches leave a `SurveyUnmixed` row instead, and their queue mixes at once when the
 last mix is a second old, else when it is (`submitting.SubmitQueue`). For at most about a
 second under load, or from a stopped process until the service starts again (`mix_waiting`
-runs at start-up), the newest answers sit unmixed. A submit through the API mixes in its
-own transaction, as before.
+runs at start-up), the newest answers sit unmixed. A single submit in its caller's
+transaction (`answering.submit`, for scripts and tests) is mixed in that transaction.
 
 On SQLite the rows wait in temporary tables of the connection, and deletes zero the freed
 space (`secure_delete`); both are set up once for each new connection (`db.SQLITE_CONNECT`),
@@ -126,7 +126,8 @@ def mix_on(connection: Connection, survey_id: int) -> None:
 
 _WAITING: Any = SurveyUnmixed.__table__
 _SURVEYS: Any = Survey.__table__
-_SURVEY_LOCK = select(_SURVEYS.c.id).where(_SURVEYS.c.id == bindparam("survey")).with_for_update()
+# The survey's row locked: its batches of submits and its mixes take turns, across processes.
+SURVEY_LOCK = select(_SURVEYS.c.id).where(_SURVEYS.c.id == bindparam("survey")).with_for_update()
 _TAKE = delete(_WAITING).where(_WAITING.c.survey_id == bindparam("survey"))
 
 
@@ -154,7 +155,7 @@ async def mix_left_waiting(database: Database) -> None:
 def _mix_if_waiting(connection: Connection, survey_id: int) -> bool:
     if connection.dialect.name == "postgresql":
         # As a batch of submits does: the mix then sees every answer committed before it.
-        connection.execute(_SURVEY_LOCK, {"survey": survey_id})
+        connection.execute(SURVEY_LOCK, {"survey": survey_id})
     if not connection.execute(_TAKE, {"survey": survey_id}).rowcount:
         return False
     mix_on(connection, survey_id)

@@ -3,10 +3,10 @@ together into one transaction.
 
 Each batch, under a lock on the survey: the "has answered" marks first (ON CONFLICT DO
 NOTHING: a recipient already marked, or twice in the batch, is refused), then the answers
-of those marked, with no token, person or time of day; the drafts go. A single submit then
-has `mixing.mix` rewrite the survey's answers and marks in random order in the same
-transaction; the answering pages' queue instead marks the survey as waiting and mixes at
-most once a second, since a mix rewrites every answer the survey has.
+of those marked, with no token, person or time of day; the drafts go. A single submit
+(`answering.submit`) then has `mixing.mix` rewrite the survey's answers and marks in random
+order in the same transaction; the answering pages' queue instead marks the survey as
+waiting and mixes at most once a second, since a mix rewrites every answer the survey has.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from medvirkning.db import upsert_for
 from medvirkning.surveys.gathering import Gathered
-from medvirkning.surveys.mixing import mix_on, mix_waiting
-from medvirkning.surveys.models import Survey, SurveyAnswer
+from medvirkning.surveys.mixing import SURVEY_LOCK, mix_on, mix_waiting
+from medvirkning.surveys.models import SurveyAnswer
 from medvirkning.surveys.respondents import (
     SurveyAnswered,
     SurveyDraft,
@@ -46,8 +46,6 @@ _ANSWERS: Any = SurveyAnswer.__table__
 _MARKS: Any = SurveyAnswered.__table__
 _DRAFTS: Any = SurveyDraft.__table__
 _LINKS: Any = SurveyLink.__table__
-_SURVEYS: Any = Survey.__table__
-_LOCK = select(_SURVEYS.c.id).where(_SURVEYS.c.id == bindparam("survey")).with_for_update()
 _ANSWER = insert(_ANSWERS)
 
 
@@ -106,7 +104,7 @@ def _store(connection: Connection, submissions: list[Submission], mix: bool) -> 
     if postgres:
         # Submits to one survey take turns (across processes too), so each mix sees them
         # all. SQLite has no row locks: its one writer at a time does this already.
-        connection.execute(_LOCK, {"survey": survey_id})
+        connection.execute(SURVEY_LOCK, {"survey": survey_id})
     first: dict[int, int] = {}
     for index, submission in enumerate(submissions):
         first.setdefault(submission.recipient_id, index)
