@@ -124,8 +124,9 @@ def run(run_migrations: bool, workers: int | None) -> None:
         app,
         factory=workers > 1,
         workers=workers,
-        loop="uvloop",  # uvicorn[standard]: several times the plain asyncio loop and h11
+        loop="uvloop",  # several times the plain asyncio loop and h11
         http="httptools",
+        ws="none",  # no WebSocket routes: their library stays unloaded
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,

@@ -9,12 +9,13 @@ from datetime import datetime, timedelta
 
 import icalendar
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from medvirkning.auth.models import Role
 from medvirkning.formats import OSLO
 from medvirkning.meetings.models import Invitation, Meeting
 from medvirkning.meetings.reminders import send_due_reminders
+from medvirkning.people.models import Person
 from tests.support import database, find_id, post_form, sign_in_as
 from tests.test_calendar import parse_with_ical_js
 
@@ -606,6 +607,31 @@ async def test_someone_invited_to_a_series_is_invited_to_every_occurrence_to_com
     )
     [message] = [m for m in await smtp.mailbox.wait_for(4) if m["To"] == "ny@rollag.kommune.no"]
     assert "RRULE" in event_of(calendar_of(message)[1])
+
+
+async def test_a_new_meeting_reads_and_invites_its_members_without_records(organiser, smtp):
+    """A meeting for a municipality invites thousands: its members and their invitations as
+    records held 6.5 MiB of the request's 7.8 at 2,000; as plain rows, about one."""
+    group_id, _ = await reference_group(organiser)
+    loaded: list[tuple[str, int]] = []
+
+    def note(target: Person | Invitation, context: object) -> None:
+        loaded.append((type(target).__name__, target.id))
+
+    for model in (Person, Invitation):
+        event.listen(model, "load", note)
+    try:
+        created = await organiser.post("/api/meetings", json=meeting_body(group_id))
+    finally:
+        for model in (Person, Invitation):
+            event.remove(model, "load", note)
+    assert created.status_code == 201, created.text
+    invitations = created.json()["invitations"]
+    assert len(invitations) == 3
+    assert all(i["email"] and i["person"]["name"] for i in invitations)
+    invited = {("Person", i["person"]["id"]) for i in invitations}
+    assert [record for record in loaded if record in invited or record[0] == "Invitation"] == []
+    assert len(await smtp.mailbox.wait_for(3)) == 3
 
 
 async def test_a_new_meetings_invitation_records_go_with_the_request(organiser, smtp):

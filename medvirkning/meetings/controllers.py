@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 import msgspec
@@ -31,6 +32,7 @@ from medvirkning.meetings.schemas import (
     PointCreate,
     PointRead,
 )
+from medvirkning.meetings.services import NewInvitation
 from medvirkning.people.models import Group, Person
 from medvirkning.register import StaleEdit
 from medvirkning.schema import Ref
@@ -41,7 +43,10 @@ FEEDS = ("person", "group")
 TAGS = ["Møter"]
 
 
-def meeting_read(meeting: Meeting) -> MeetingRead:
+def meeting_read(
+    meeting: Meeting, invitations: Sequence[Invitation | NewInvitation] | None = None
+) -> MeetingRead:
+    """The meeting as the API gives it; a new one's `invitations` come beside its record."""
     return MeetingRead(
         id=meeting.id,
         version=meeting.version,
@@ -71,7 +76,7 @@ def meeting_read(meeting: Meeting) -> MeetingRead:
                 i.attended,
                 i.removed_at is not None,
             )
-            for i in meeting.invitations
+            for i in (meeting.invitations if invitations is None else invitations)
         ],
         points=[PointRead(p.id, p.text, p.raised_by, p.input_id) for p in meeting.points],
     )
@@ -86,7 +91,7 @@ async def list_meetings(db: Db, user: User, past: FromQuery[bool] = False) -> li
 async def create_meeting(
     db: Db, settings: AppSettings, user: User, data: JSONBody[MeetingCreate]
 ) -> MeetingRead:
-    return meeting_read(await services.create_meeting(db, settings, data, user.person_id))
+    return meeting_read(*await services.create_meeting(db, settings, data, user.person_id))
 
 
 @get("/api/meetings/{meeting_id:int}", opt=ADMIN, tags=TAGS, summary="Et møte med svarene")

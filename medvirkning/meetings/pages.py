@@ -147,7 +147,7 @@ async def create_meeting(
 
     async def create() -> None:
         payload = meeting_from_form(data, MeetingCreate)
-        created.append(await services.create_meeting(db, settings, payload, user.person_id))
+        created.append((await services.create_meeting(db, settings, payload, user.person_id))[0])
 
     if error := await attempt(db, create):
         return await _form(db, None, data, on_page(error))

@@ -398,7 +398,7 @@ async def bench_invitations(folder: Path, invitees: int = INVITEES) -> dict[str,
     print(
         f"invitations to {invitees}: click-to-accepted {mine:.2f} s, "
         f"plain aiosmtplib {base:.2f} s, ratio {mine / base:.2f} (target <= {TARGET}); "
-        f"peak memory {max(p.peak for p in peaks):.0f} MiB (target <= {MEMORY_TARGET_MIB}; "
+        f"peak memory {max(p.peak for p in peaks):.1f} MiB (target <= {MEMORY_TARGET_MIB}; "
         f"peak RSS of the server process during the clicks, {first.method} each; it started "
         f"at {started:.0f} MiB, the first click took it to {first.peak:.0f} MiB)"
     )
