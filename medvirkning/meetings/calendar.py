@@ -151,20 +151,30 @@ def _vevent(method: str, event: CalendarEvent) -> Event:
     return vevent
 
 
-def calendars_for_each(
-    method: str, event: CalendarEvent, attendees: Sequence[Attendee]
-) -> list[bytes]:
-    """One calendar per attendee that names only that attendee: the event is written once
-    and each ATTENDEE line spliced in, since writing 2,000 calendars whole takes seconds."""
+def without_attendees(method: str, event: CalendarEvent) -> tuple[bytes, bytes]:
+    """The event's calendar naming nobody, split where an ATTENDEE line goes."""
     template = calendar_bytes(method, [replace(event, attendees=[])])
     head, tail = template.rsplit(b"END:VEVENT", 1)
+    return head, b"END:VEVENT" + tail
+
+
+def calendars_for_each(
+    method: str,
+    event: CalendarEvent,
+    attendees: Sequence[Attendee],
+    template: tuple[bytes, bytes] | None = None,
+) -> list[bytes]:
+    """One calendar per attendee that names only that attendee: the event is written once
+    (or given, as `without_attendees` wrote it) and each ATTENDEE line spliced in, since
+    writing 2,000 calendars whole takes seconds."""
+    head, tail = template or without_attendees(method, event)
     rsvp = _rsvp(method, event)
     files = []
     for attendee in attendees:
         address = _address(attendee.email, _attendee_parameters(attendee, rsvp))
         # The line as Event.to_ical writes it (folded, CRLF), without a component around it.
         line = Contentline.from_parts("ATTENDEE", address.params, address).to_ical() + b"\r\n"
-        files.append(head + line + b"END:VEVENT" + tail)
+        files.append(head + line + tail)
     return files
 
 

@@ -18,6 +18,7 @@ from medvirkning.meetings.calendar import (
     CalendarEvent,
     calendar_bytes,
     calendars_for_each,
+    without_attendees,
 )
 from medvirkning.meetings.models import PARTSTAT, Answer, Invitation, Meeting
 from medvirkning.people.models import Person
@@ -163,6 +164,7 @@ async def send(
         listed = recipients
     listed = [i for i in (current(meeting) if listed is None else listed) if i.person.active]
     whole = kind == "new" and bool(meeting.series_rule)
+    templates: dict[str, tuple[bytes, bytes]] = {}  # each language's event, for every slice
     # Written in slices, calendars included: 2,000 letters held at once would be tens of
     # megabytes.
     for first in range(0, len(recipients), LETTERS_AT_A_TIME):
@@ -174,7 +176,15 @@ async def send(
                 files |= {r.id: None for r in group}
                 continue
             files |= _calendars(
-                settings, meeting, method, whole, occurrences, listed, group, LANGUAGES[form]
+                settings,
+                meeting,
+                method,
+                whole,
+                occurrences,
+                listed,
+                group,
+                LANGUAGES[form],
+                templates,
             )
         letters = _merged(settings, meeting, batch, method, kind, files, previous)
         await enqueue(db, settings, letters, kind=f"meeting_{kind}")
@@ -189,8 +199,10 @@ def _calendars(
     listed: Sequence[Invited],
     recipients: Sequence[Invited],
     language: str,
+    templates: dict[str, tuple[bytes, bytes]],
 ) -> dict[int, bytes | None]:
-    """Each recipient's calendar file: one shared by all, or one naming only its recipient."""
+    """Each recipient's calendar file: one shared by all, or one naming only its recipient
+    (the event without attendees written once a send for each language, in `templates`)."""
     everyone = listed if len(listed) <= FULL_ATTENDEE_LIST else None
 
     def events(attendees: Sequence[Invited]) -> list[CalendarEvent]:
@@ -207,7 +219,9 @@ def _calendars(
         return {r.id: shared for r in recipients}
     several = events(recipients)
     if len(several) == 1:  # the common case: the event written once, each attendee spliced in
-        files = calendars_for_each(method, several[0], several[0].attendees)
+        if language not in templates:
+            templates[language] = without_attendees(method, several[0])
+        files = calendars_for_each(method, several[0], several[0].attendees, templates[language])
         return {r.id: f for r, f in zip(recipients, files, strict=True)}
     return {r.id: calendar_bytes(method, events([r])) for r in recipients}
 

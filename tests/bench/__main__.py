@@ -29,6 +29,7 @@ from tests.bench.databases import fresh_database
 from tests.bench.invitations import TARGET as INVITATION_TARGET
 from tests.bench.invitations import bench_invitations
 from tests.bench.serving import bench_all
+from tests.bench.steady import steady_cpus
 from tests.support import sign_in_as
 
 PEOPLE = 5_000
@@ -189,5 +190,9 @@ async def main(postgres_url: str | None, granian: bool) -> None:
 
 if __name__ == "__main__":
     # A throwaway PostgreSQL server, as the test command starts it (skipped when missing).
-    with throwaway_postgres(required="--require-postgres" in sys.argv) as postgres_url:
+    # Idle CPUs kept polling, or the baselines time the machine's wake-ups (bench/steady.py).
+    with (
+        steady_cpus(),
+        throwaway_postgres(required="--require-postgres" in sys.argv) as postgres_url,
+    ):
         sys.exit(asyncio.run(main(postgres_url, granian="--granian" in sys.argv)))

@@ -43,6 +43,7 @@ from tests import scenario
 from tests.__main__ import throwaway_postgres
 from tests.bench.databases import fresh_database
 from tests.bench.serving import postgres_database
+from tests.bench.steady import steady_cpus
 
 ONE_X = {
     "inputs": 10_000,
@@ -270,5 +271,8 @@ async def main(postgres_url: str | None, factor: float) -> None:
 if __name__ == "__main__":
     # `--factor 0.1` runs at a tenth of the sizes (a shared machine's quick look).
     factor = float(sys.argv[sys.argv.index("--factor") + 1]) if "--factor" in sys.argv else 1.0
-    with throwaway_postgres(required="--require-postgres" in sys.argv) as postgres_url:
+    with (
+        steady_cpus(),
+        throwaway_postgres(required="--require-postgres" in sys.argv) as postgres_url,
+    ):
         asyncio.run(main(postgres_url, factor))

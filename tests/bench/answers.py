@@ -355,8 +355,10 @@ def main() -> None:
     import tempfile
 
     from tests.__main__ import throwaway_postgres
+    from tests.bench.steady import steady_cpus
 
     with (
+        steady_cpus(),
         throwaway_postgres(required="--require-postgres" in sys.argv) as postgres_url,
         tempfile.TemporaryDirectory() as name,
     ):

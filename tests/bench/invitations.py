@@ -416,7 +416,9 @@ async def bench_invitations(folder: Path, invitees: int = INVITEES) -> dict[str,
 def main() -> None:
     import tempfile
 
-    with tempfile.TemporaryDirectory() as name:
+    from tests.bench.steady import steady_cpus
+
+    with steady_cpus(), tempfile.TemporaryDirectory() as name:
         asyncio.run(bench_invitations(Path(name)))
 
 

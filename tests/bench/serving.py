@@ -468,8 +468,13 @@ def main() -> None:
     import tempfile
 
     from tests.__main__ import throwaway_postgres
+    from tests.bench.steady import steady_cpus
 
-    with tempfile.TemporaryDirectory() as name, throwaway_postgres(required=False) as pg:
+    with (
+        steady_cpus(),
+        tempfile.TemporaryDirectory() as name,
+        throwaway_postgres(required=False) as pg,
+    ):
         asyncio.run(bench_all(Path(name), pg, granian="--granian" in sys.argv))
 
 
