@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gc
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import icalendar
 import pytest
@@ -13,9 +13,11 @@ from sqlalchemy import event, select, update
 
 from medvirkning.auth.models import Role
 from medvirkning.formats import OSLO
+from medvirkning.meetings.letters import FULL_ATTENDEE_LIST, LETTERS_AT_A_TIME
 from medvirkning.meetings.models import Invitation, Meeting
 from medvirkning.meetings.reminders import send_due_reminders
-from medvirkning.people.models import Person
+from medvirkning.people.models import GroupKind, Person
+from tests import scenario
 from tests.support import database, find_id, post_form, sign_in_as
 from tests.test_calendar import parse_with_ical_js
 
@@ -607,6 +609,44 @@ async def test_someone_invited_to_a_series_is_invited_to_every_occurrence_to_com
     )
     [message] = [m for m in await smtp.mailbox.wait_for(4) if m["To"] == "ny@rollag.kommune.no"]
     assert "RRULE" in event_of(calendar_of(message)[1])
+
+
+async def test_past_a_hundred_each_calendar_names_only_its_recipient_and_is_otherwise_one(
+    organiser, smtp
+):
+    """Past the full attendee list each calendar names only its recipient. The event is
+    written once a send for each language form and every slice of letters splices into it:
+    apart from that one line, all calendars of a language form are the same bytes."""
+    invitees = FULL_ATTENDEE_LIST + 2 * LETTERS_AT_A_TIME + 1  # several slices, a part one
+    flesberg = await find_id(organiser, "municipalities", q="Flesberg")
+    async with database(organiser) as db, db.begin():
+        people = await scenario.add_people(
+            db,
+            invitees,
+            flesberg,
+            prefix="stor",
+            each=lambda n: {"language_form": "nynorsk" if n % 3 == 0 else "bokmal"},
+        )
+        group_id = await scenario.add_group(
+            db, "Alle i Flesberg", people, kind=GroupKind.NETWORK, starts_on=date(2024, 1, 1)
+        )
+    created = await organiser.post("/api/meetings", json=meeting_body(group_id))
+    assert created.status_code == 201, created.text
+    messages = await smtp.mailbox.wait_for(invitees)
+    assert len({m["To"] for m in messages}) == invitees
+    rest_by_language: dict[str, set[bytes]] = {}
+    for message in messages:
+        [part] = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
+        lines = part.get_payload(decode=True).replace(b"\r\n ", b"").split(b"\r\n")
+        [attendee] = [line for line in lines if line.startswith(b"ATTENDEE")]
+        assert attendee.endswith(f":mailto:{message['To']}".encode())
+        language = str(event_of(calendar_of(message)[1])["SUMMARY"].params["LANGUAGE"])
+        rest = b"\r\n".join(line for line in lines if not line.startswith(b"ATTENDEE"))
+        rest_by_language.setdefault(language, set()).add(rest)
+    assert {language: len(rest) for language, rest in rest_by_language.items()} == {
+        "nb": 1,
+        "nn": 1,
+    }
 
 
 async def test_a_new_meeting_reads_and_invites_its_members_without_records(organiser, smtp):
