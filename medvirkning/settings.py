@@ -48,6 +48,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     outbox_retry_seconds: float = 30.0
     outbox_poll_seconds: float = 5.0
     outbox_batch_size: int = 100
+    # SMTP connections a worker sends over at once: one's envelope goes while another's
+    # content does.
+    outbox_connections: Annotated[int, msgspec.Meta(ge=1, le=8)] = 2
     organizer_email: str = ""
     organizer_name: str = "Prosjektleder, felles ERP i Kongsbergregionen"
     reminder_days_before: int = 2

@@ -6,11 +6,16 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import sqlite3
+import threading
+import time
 from collections import Counter
 from datetime import timedelta
 
 import msgspec
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 from sqlalchemy import func, select, update
 
 from medvirkning.db import create_engine, create_sessionmaker, utcnow
@@ -217,6 +222,118 @@ async def test_a_refused_message_leaves_the_others_sent_once_and_recorded(settin
         assert await statuses(settings) == {"sent": 4, "failed": 2}
     finally:
         server.stop()
+
+
+class Auditing(Mailbox):
+    """Before accepting each message, reads the outbox (SQLite, from the server's thread) and
+    notes every message it accepted before that is not yet recorded as sent; and notes the
+    connections the messages came over. After every tenth it holds the database's write
+    lock for a moment, so recording that one takes long enough to be overtaken."""
+
+    def __init__(self, database: str) -> None:
+        super().__init__()
+        self.database = database
+        self.accepted: list[str] = []
+        self.unrecorded: list[set[str]] = []
+        self.peers: set[object] = set()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        with sqlite3.connect(self.database) as db:
+            sent = {
+                row[0]
+                for row in db.execute("SELECT message_id FROM outbox_message WHERE status = 'sent'")
+            }
+        if waiting := set(self.accepted) - sent:
+            self.unrecorded.append(waiting)
+        self.peers.add(session.peer)
+        answer = await super().handle_DATA(server, session, envelope)
+        self.accepted.append(self.messages[-1]["Message-ID"])
+        if len(self.accepted) % 10 == 0:
+            self._hold_write_lock(0.3)
+        return answer
+
+    def _hold_write_lock(self, seconds: float) -> None:
+        held = threading.Event()
+
+        def hold() -> None:
+            db = sqlite3.connect(self.database, isolation_level=None)
+            db.execute("BEGIN IMMEDIATE")
+            held.set()
+            time.sleep(seconds)
+            db.execute("COMMIT")
+            db.close()
+
+        threading.Thread(target=hold, daemon=True).start()
+        held.wait(5)  # taken before the server answers, so before the worker records it
+
+
+async def test_over_two_connections_no_content_goes_before_the_message_before_is_recorded(
+    settings,
+):
+    """Two connections at once, and still at most one message accepted and not recorded at
+    any moment: a worker killed at any point sends at most one message twice."""
+    server = SmtpServer(free_port())
+    server.mailbox = mailbox = Auditing(settings.database_url.split(":///", 1)[1])
+    server.start()
+    try:
+        settings = offline_settings(
+            settings, server.port, outbox_connections=2, outbox_batch_size=200
+        )
+        ids = await queue(settings, 120)
+        await deliver_all(settings)
+        await mailbox.wait_for(120)
+    finally:
+        server.stop()
+    assert sorted(mailbox.accepted) == sorted(ids)
+    assert len(mailbox.peers) == 2
+    assert mailbox.unrecorded == []
+    assert await statuses(settings) == {"sent": 120}
+
+
+class OneConnectionController(Controller):
+    """An SMTP server that takes one connection at a time and greets any further one with
+    421, as a relay with a limit per client does."""
+
+    def factory(self):
+        controller = self
+
+        class OneAtATime(SMTP):
+            def connection_made(self, transport):
+                self.counted = not controller.busy
+                if not self.counted:
+                    transport.write(b"421 4.7.0 For mange samtidige tilkoblinger\r\n")
+                    transport.close()
+                    controller.turned_away += 1
+                    return
+                controller.busy = True
+                super().connection_made(transport)
+
+            def connection_lost(self, exc):
+                if self.counted:
+                    controller.busy = False
+                    super().connection_lost(exc)
+
+        return OneAtATime(self.handler, **self.SMTP_kwargs)
+
+
+async def test_a_server_that_takes_one_connection_at_a_time_gets_every_message_once(settings):
+    port = free_port()
+    mailbox = Mailbox()
+    controller = OneConnectionController(mailbox, hostname="127.0.0.1", port=port)
+    controller.busy, controller.turned_away = False, 0
+    controller.start()
+    try:
+        settings = offline_settings(settings, port, outbox_connections=3, outbox_max_attempts=1)
+        ids = await queue(settings, 60)
+        await deliver_all(settings)
+        received = await mailbox.wait_for(60)
+        await asyncio.sleep(0.2)  # nothing more arrives
+    finally:
+        controller.stop()
+    assert controller.turned_away >= 1
+    assert sorted(m["Message-ID"] for m in mailbox.messages) == sorted(ids)
+    assert len(received) == 60
+    assert await statuses(settings) == {"sent": 60}
 
 
 @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)

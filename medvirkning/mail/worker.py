@@ -6,7 +6,9 @@ no two workers hold the same message. A claim is a lease: a worker that dies mid
 leaves its messages to be claimed again when the lease runs out.
 
 Each message is recorded as sent in its own small transaction as soon as the server has
-accepted it. Asked to stop, the worker finishes the message in hand, gives back the rest of
+accepted it. A worker sends over a few SMTP connections at once (`outbox_connections`),
+each taking the next message when free: one message's envelope goes while another's content
+does, and a content goes only once the message accepted before it is recorded. Asked to stop, the worker finishes the message in hand, gives back the rest of
 its claim at once, and is done within seconds.
 
 The one window for a second delivery: the server has accepted a message and the worker
@@ -21,8 +23,9 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import aiosmtplib
 from sqlalchemy import ColumnElement, and_, bindparam, case, null, or_, select, update
@@ -121,21 +124,6 @@ async def _mark_sent(connection: AsyncConnection, message_id: int) -> None:
     await connection.execute(_SENT, {"sent_id": message_id, "sent_at": utcnow()})
 
 
-async def _envelope_recording(
-    connection: Connection, message: Claimed, marks: AsyncConnection, accepted: Claimed | None
-) -> None:
-    """Send the message's envelope while the one before it is recorded as sent. Both end
-    before the content goes, so at most one message is ever accepted and not recorded."""
-    if accepted is None:
-        await connection.envelope(message)
-        return
-    recording = asyncio.ensure_future(_mark_sent(marks, accepted.id))
-    try:
-        await connection.envelope(message)
-    finally:
-        await recording
-
-
 @contextlib.asynccontextmanager
 async def _autocommitting(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     async with engine.connect() as connection:
@@ -204,75 +192,150 @@ async def _mark_failed(
 async def deliver_due(
     sessions: async_sessionmaker[AsyncSession], backend: Backend, settings: Settings
 ) -> int:
-    """Send one batch of due messages over a connection of its own; return how many were
+    """Send one batch of due messages over connections of its own; return how many were
     claimed."""
-    claimed, connection = await _deliver(sessions, backend, settings, None)
-    await _close(connection)
+    claimed, connections = await _deliver(sessions, backend, settings, [])
+    await _close(connections)
     return claimed
 
 
-async def _close(connection: Connection | None) -> None:
-    if connection is not None:
+async def _close(connections: Sequence[Connection]) -> None:
+    for connection in connections:
         with contextlib.suppress(OSError, aiosmtplib.SMTPException):
             await connection.close()
+
+
+class _Recorder:
+    """Records each accepted message as sent, one statement each, on one autocommitting
+    connection, and gives the connections their turns at sending content. A turn begins
+    once the message accepted before it is recorded, so however many connections send, at
+    most one message is ever accepted and not recorded."""
+
+    def __init__(self, marks: AsyncConnection, settled: set[int]) -> None:
+        self.marks = marks
+        self.settled = settled  # the ids it has recorded go in here
+        self.turns = asyncio.Lock()
+        self.recording: asyncio.Future[None] | None = None
+
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        async with self.turns:
+            await self.finish()
+            yield
+
+    def accepted(self, message: Claimed) -> None:
+        """Record it while the next envelope goes; the next turn waits for it."""
+        self.recording = asyncio.ensure_future(self._record(message.id))
+
+    async def _record(self, message_id: int) -> None:
+        await _mark_sent(self.marks, message_id)
+        self.settled.add(message_id)
+
+    async def finish(self) -> None:
+        recording, self.recording = self.recording, None
+        if recording is not None:
+            await recording
+
+
+async def _connected(
+    backend: Backend, connections: list[Connection], wanted: int
+) -> tuple[list[Connection], str]:
+    """The connections given and new ones, up to `wanted`; and why the last attempt failed,
+    if it did. A server that refuses a further connection leaves the worker sending over
+    those it has."""
+    connections = list(connections)
+    while len(connections) < wanted:
+        try:
+            connections.append(await backend.connect())
+        except (OSError, aiosmtplib.SMTPException) as exc:
+            return connections, f"{type(exc).__name__}: {exc}"
+    return connections, ""
+
+
+async def _send_over(
+    connection: Connection,
+    queue: Iterator[Claimed],
+    recorder: _Recorder,
+    failed: Callable[[list[tuple[Claimed, str]]], Awaitable[None]],
+    stop: asyncio.Event | None,
+) -> bool:
+    """Send messages from the shared queue over one connection until it is empty or a stop
+    is asked; each envelope goes while another connection sends content or the message
+    before is recorded. Return whether the connection still serves."""
+    for message in queue:
+        if stop is not None and stop.is_set():
+            return True
+        try:
+            await connection.envelope(message)
+            async with recorder.turn():
+                await connection.content(message)
+                recorder.accepted(message)
+        except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as exc:
+            # The server refused this message; the connection still serves the next.
+            await failed([(message, f"refused: {exc}")])
+        except (OSError, aiosmtplib.SMTPException) as exc:
+            # The connection is gone: this message waits for a retry, the other
+            # connections send the rest (if none is left, the rest is given back).
+            await failed([(message, f"{type(exc).__name__}: {exc}")])
+            connection.abort()
+            return False
+    return True
+
+
+async def _together(sending: list[Coroutine[Any, Any, bool]]) -> list[bool]:
+    """Run the connections' sending together; the first to fail stops the others, and its
+    error is raised as itself (the callers' handlers know no exception groups)."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(coroutine) for coroutine in sending]
+    except BaseExceptionGroup as failures:
+        raise failures.exceptions[0] from None
+    return [task.result() for task in tasks]
 
 
 async def _deliver(
     sessions: async_sessionmaker[AsyncSession],
     backend: Backend,
     settings: Settings,
-    connection: Connection | None,
+    connections: list[Connection],
     stop: asyncio.Event | None = None,
-) -> tuple[int, Connection | None]:
-    """Send one batch over the given connection (opened if None), recording each message as
-    soon as the server has it; stop between messages when asked. Return how many were
-    claimed and the connection, still open unless it broke."""
+) -> tuple[int, list[Connection]]:
+    """Send one batch over the given connections and new ones, up to the setting, each
+    taking the next message when it is free, recording each message as soon as the server
+    has it; stop between messages when asked. Return how many were claimed and the
+    connections still open."""
     async with sessions() as db:
         batch = await claim(db, settings.outbox_batch_size)
     if not batch:
-        return 0, connection
-    settled = 0  # how many of the batch are recorded as sent or failed
+        return 0, connections
+    settled: set[int] = set()  # recorded as sent or as failed
+
+    async def failed(failures: list[tuple[Claimed, str]]) -> None:
+        async with sessions() as db:  # a session each: two connections may fail at once
+            await _mark_failed(db, settings, failures)
+        settled.update(message.id for message, _ in failures)
+
     try:
+        connections, error = await _connected(backend, connections, settings.outbox_connections)
+        if not connections:
+            await failed([(message, error) for message in batch])
+            return len(batch), []
         async with sessions() as db, _autocommitting(_engine(db)) as marks:
-            try:
-                connection = connection or await backend.connect()
-            except (OSError, aiosmtplib.SMTPException) as exc:
-                error = f"{type(exc).__name__}: {exc}"
-                await _mark_failed(db, settings, [(message, error) for message in batch])
-                settled = len(batch)
-                return len(batch), None
-            accepted: Claimed | None = None  # accepted by the server, not yet recorded
-            for index, message in enumerate(batch):
-                if stop is not None and stop.is_set():
-                    break
-                try:
-                    await _envelope_recording(connection, message, marks, accepted)
-                    accepted, settled = None, index
-                    await connection.content(message)
-                except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as exc:
-                    # The server refused this message; the connection still serves the next.
-                    await _mark_failed(db, settings, [(message, f"refused: {exc}")])
-                    accepted, settled = None, index + 1  # the one before was recorded already
-                except (OSError, aiosmtplib.SMTPException) as exc:
-                    # The connection is gone: this and the rest of the batch wait for a retry.
-                    error = f"{type(exc).__name__}: {exc}"
-                    await _mark_failed(db, settings, [(m, error) for m in batch[index:]])
-                    settled = len(batch)
-                    await _close(connection)
-                    return len(batch), None
-                else:
-                    accepted = message
-            if accepted is not None:
-                await _mark_sent(marks, accepted.id)
-                settled += 1
+            recorder = _Recorder(marks, settled)
+            queue = iter(batch)
+            serving = await _together(
+                [_send_over(c, queue, recorder, failed, stop) for c in connections]
+            )
+            await recorder.finish()
+        connections = [c for c, serves in zip(connections, serving, strict=True) if serves]
     except BaseException:
-        if connection is not None:  # cancelled mid-send, or the database failed
+        for connection in connections:  # cancelled mid-send, or the database failed
             connection.abort()
         raise
     finally:
-        if settled < len(batch):
-            await _give_back(sessions, batch[settled:])
-    return len(batch), connection
+        if len(settled) < len(batch):
+            await _give_back(sessions, [m for m in batch if m.id not in settled])
+    return len(batch), connections
 
 
 async def run_worker(
@@ -307,11 +370,13 @@ async def _work(
     backend: Backend,
 ) -> None:
     while not stop.is_set():
-        # One connection serves batch after batch while there is mail, and closes when idle.
-        connection: Connection | None = None
+        # The connections serve batch after batch while there is mail, and close when idle.
+        connections: list[Connection] = []
         try:
             while True:
-                claimed, connection = await _deliver(sessions, backend, settings, connection, stop)
+                claimed, connections = await _deliver(
+                    sessions, backend, settings, connections, stop
+                )
                 if not claimed or stop.is_set():
                     break
         except (SQLAlchemyError, OSError) as exc:  # the database is away for a while: try later
@@ -319,7 +384,7 @@ async def _work(
         except Exception:  # a bug must not stop the mail for good
             log.exception("outbox worker failed; trying again after a pause")
         finally:
-            await _close(connection)
+            await _close(connections)
         wake.clear()
         waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
         await asyncio.wait(

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
+import statistics
 import subprocess
 import sys
 import time
@@ -316,16 +317,20 @@ async def bench_links(folder: Path, recipients: int = LINKS) -> dict[str, float]
                 )
                 for n in range(recipients)
             ]
+            # A-B-B-A, as the invitations: neither side gets the better place in the run.
             plain = [await plain_aiosmtplib(sink, settings.mail_from, ready)]
-            ours = await click(recipients, "ansatt")
+            ours = [await click(recipients, tag) for tag in ("ansatt", "kollega")]
             plain.append(await plain_aiosmtplib(sink, settings.mail_from, ready))
-    base = sum(plain) / len(plain)
+    mine, base = statistics.mean(ours), statistics.mean(plain)
+    request = statistics.mean(returned[1:])
     print(
-        f"survey links to {recipients}: click-to-accepted {ours:.2f} s, plain aiosmtplib "
-        f"{base:.2f} s, ratio {ours / base:.2f} (target <= {LINK_TARGET}); of which the "
-        f"request {returned[-1]:.2f} s, then {ours - returned[-1]:.2f} s until all were accepted"
+        f"survey links to {recipients}: click-to-accepted {mine:.2f} s, plain aiosmtplib "
+        f"{base:.2f} s, ratio {mine / base:.2f} (target <= {LINK_TARGET}); of which the "
+        f"request {request:.2f} s, then {mine - request:.2f} s until all were accepted; runs: "
+        f"ours {', '.join(f'{t:.2f}' for t in ours)} s, plain "
+        f"{', '.join(f'{t:.2f}' for t in plain)} s"
     )
-    return {"ours_s": ours, "baseline_s": base, "ratio": ours / base}
+    return {"ours_s": mine, "baseline_s": base, "ratio": mine / base}
 
 
 async def bench_all(

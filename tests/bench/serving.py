@@ -65,8 +65,10 @@ def ping() -> dict[str, str]:
     return {"status": "ok"}
 
 
-# The framework's ceiling: one route, no middleware, no database.
-trivial_app = Litestar([ping])
+# The framework's ceiling: one route, no middleware, no database. No logging set up: made at
+# import, Litestar's default would send every importer's INFO records (the SMTP sink's, one a
+# command) to stderr through a thread of its own.
+trivial_app = Litestar([ping], logging_config=None)
 
 
 def floor_app(url: str) -> Litestar:
