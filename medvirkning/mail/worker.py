@@ -7,9 +7,10 @@ leaves its messages to be claimed again when the lease runs out.
 
 Each message is recorded as sent in its own small transaction as soon as the server has
 accepted it. A worker sends over a few SMTP connections at once (`outbox_connections`),
-each taking the next message when free: one message's envelope goes while another's content
-does, and a content goes only once the message accepted before it is recorded. Asked to stop, the worker finishes the message in hand, gives back the rest of
-its claim at once, and is done within seconds.
+each taking the next message when free: one message's envelope goes while another's
+content does, and a content goes only once the message accepted before it is recorded.
+Asked to stop, the worker finishes the message in hand, gives back the rest of its claim
+at once, and is done within seconds.
 
 The one window for a second delivery: the server has accepted a message and the worker
 dies (or the database is unreachable) before it records that. That is one message per
