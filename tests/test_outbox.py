@@ -184,6 +184,37 @@ async def test_a_worker_that_dies_after_sending_resends_the_same_message(setting
     assert await statuses(settings) == {"sent": 1}
 
 
+async def test_a_sent_message_is_recorded_with_its_time_and_a_secret_one_loses_its_text(
+    settings, smtp
+):
+    settings = offline_settings(settings, smtp.port)
+    context = {"link": "http://x/", "minutes": 15, "expires_at": utcnow()}
+    letters = [
+        compose(settings, f"ansatt{n}@kommune.no", "Lenke", "sign_in", {"name": "A", **context})
+        for n in range(4)
+    ]
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine)() as db, db.begin():
+            kept = await enqueue(db, settings, letters[:2], kind="test")
+            secret = await enqueue(db, settings, letters[2:], kind="test", purge_after_send=True)
+        before = utcnow()
+        await deliver_all(settings)
+        async with create_sessionmaker(engine)() as db:
+            rows = {m.message_id: m for m in await db.scalars(select(OutboxMessage))}
+    finally:
+        await engine.dispose()
+    assert await smtp.mailbox.wait_for(4)
+    for message in rows.values():
+        assert message.status == OutboxStatus.SENT
+        assert message.sent_at is not None
+        assert before - timedelta(seconds=1) <= message.sent_at <= utcnow()
+        assert message.locked_until is None
+        assert message.last_error == ""
+    assert all(rows[m].mime for m in kept)
+    assert all(rows[m].mime is None for m in secret)
+
+
 class Choosy(Mailbox):
     """Refuses ansatt1 at RCPT TO and ansatt3's content at DATA, as a relay might."""
 

@@ -29,8 +29,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import aiosmtplib
-from sqlalchemy import ColumnElement, and_, bindparam, case, null, or_, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from medvirkning.db import utcnow
@@ -103,26 +103,46 @@ def retry_delay(settings: Settings, attempts: int) -> timedelta:
     return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
 
 
-# One statement per message accepted, on a connection the batch holds: cheap enough to
-# record each message the moment the server has it.
-_SENT = (
-    update(OutboxMessage)
-    .where(OutboxMessage.id == bindparam("sent_id"), OutboxMessage.status == OutboxStatus.SENDING)
-    .values(
-        status=OutboxStatus.SENT,
-        sent_at=bindparam("sent_at"),
-        locked_until=None,
-        last_error="",
-        # A sign-in link is a secret: once the server has it, we need not keep it.
-        mime=case((OutboxMessage.purge_after_send.is_(True), null()), else_=OutboxMessage.mime),
-    )
+# The "sent" mark, one statement a message accepted, is the worker's own hottest work, and
+# the worker's CPU is what bounds a large fan-out: sent straight to the driver the mark
+# costs a third of its way through the async engine (61 against 180 us of CPU here). In
+# each driver's placeholders; the statuses and the time go in as parameters. A sign-in
+# link is a secret: once the server has the message, its text (`mime`) goes.
+_SENT_SQL = (
+    "UPDATE outbox_message SET status = {0}, sent_at = {1}, locked_until = NULL, "
+    "last_error = '', mime = CASE WHEN purge_after_send THEN NULL ELSE mime END "
+    "WHERE id = {2} AND status = {3}"
 )
+_PLACEHOLDERS = {"sqlite": ("?", "?", "?", "?"), "postgresql": ("$1", "$2", "$3", "$4")}
 
 
-async def _mark_sent(connection: AsyncConnection, message_id: int) -> None:
-    # The connection autocommits: the one UPDATE is its own transaction, with no BEGIN or
-    # COMMIT round trips of its own.
-    await connection.execute(_SENT, {"sent_id": message_id, "sent_at": utcnow()})
+class _SentMarks:
+    """Records messages as sent, each in a statement of its own, through the driver of an
+    autocommitting connection: the one UPDATE is its own transaction."""
+
+    def __init__(self, connection: AsyncConnection, driver: Any) -> None:
+        dialect = connection.dialect
+        self.sql = _SENT_SQL.format(*_PLACEHOLDERS[dialect.name])
+        self.driver = driver
+        self.sqlite = dialect.name == "sqlite"
+        # The time as the column's type writes it on this database (text on SQLite).
+        column_type = OutboxMessage.__table__.c.sent_at.type
+        self.stamp = column_type.bind_processor(dialect) or (lambda value: value)
+
+    @classmethod
+    async def on(cls, connection: AsyncConnection) -> _SentMarks:
+        return cls(connection, (await connection.get_raw_connection()).driver_connection)
+
+    async def mark(self, message_id: int) -> None:
+        sent, sending = OutboxStatus.SENT.value, OutboxStatus.SENDING.value
+        values = (sent, self.stamp(utcnow()), message_id, sending)
+        try:
+            if self.sqlite:
+                await self.driver.execute_fetchall(self.sql, values)  # one trip to its thread
+            else:
+                await self.driver.execute(self.sql, *values)
+        except Exception as exc:  # as the engine raises it, so the worker's handlers know it
+            raise OperationalError(self.sql, values, exc) from exc
 
 
 @contextlib.asynccontextmanager
@@ -212,7 +232,7 @@ class _Recorder:
     once the message accepted before it is recorded, so however many connections send, at
     most one message is ever accepted and not recorded."""
 
-    def __init__(self, marks: AsyncConnection, settled: set[int]) -> None:
+    def __init__(self, marks: _SentMarks, settled: set[int]) -> None:
         self.marks = marks
         self.settled = settled  # the ids it has recorded go in here
         self.turns = asyncio.Lock()
@@ -229,13 +249,18 @@ class _Recorder:
         self.recording = asyncio.ensure_future(self._record(message.id))
 
     async def _record(self, message_id: int) -> None:
-        await _mark_sent(self.marks, message_id)
+        await self.marks.mark(message_id)
         self.settled.add(message_id)
 
-    async def finish(self) -> None:
+    async def finish(self, quietly: bool = False) -> None:
         recording, self.recording = self.recording, None
-        if recording is not None:
+        if recording is None:
+            return
+        if not quietly:
             await recording
+            return
+        with contextlib.suppress(Exception):  # the failure being handled is the one to report
+            await asyncio.wait_for(recording, 1.0)
 
 
 async def _connected(
@@ -322,11 +347,15 @@ async def _deliver(
             await failed([(message, error) for message in batch])
             return len(batch), []
         async with sessions() as db, _autocommitting(_engine(db)) as marks:
-            recorder = _Recorder(marks, settled)
+            recorder = _Recorder(await _SentMarks.on(marks), settled)
             queue = iter(batch)
-            serving = await _together(
-                [_send_over(c, queue, recorder, failed, stop) for c in connections]
-            )
+            try:
+                serving = await _together(
+                    [_send_over(c, queue, recorder, failed, stop) for c in connections]
+                )
+            except BaseException:
+                await recorder.finish(quietly=True)  # what was accepted is recorded if it can be
+                raise
             await recorder.finish()
         connections = [c for c, serves in zip(connections, serving, strict=True) if serves]
     except BaseException:
