@@ -26,10 +26,10 @@ import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import aiosmtplib
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, or_, select, update
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -45,10 +45,15 @@ LEASE = timedelta(minutes=5)
 STOP_GRACE = 5.0
 
 
+# The claim works on the table, not the mapped class: the ORM's own bulk-update machinery
+# was a quarter of a claim's CPU (7.0-8.6 against 8.9-10.8 ms for 100 messages here).
+_OUTBOX = cast(Table, OutboxMessage.__table__)
+
+
 def _due(now: datetime) -> ColumnElement[bool]:
     return or_(
-        and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now),
-        and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.locked_until < now),
+        and_(_OUTBOX.c.status == OutboxStatus.PENDING, _OUTBOX.c.next_attempt_at <= now),
+        and_(_OUTBOX.c.status == OutboxStatus.SENDING, _OUTBOX.c.locked_until < now),
     )
 
 
@@ -56,12 +61,13 @@ async def claim(db: AsyncSession, limit: int) -> list[Claimed]:
     """Take up to `limit` due messages for this worker, in one short transaction."""
     now = utcnow()
     async with db.begin():
+        connection = await db.connection()
         candidates = (
             (
-                await db.execute(
-                    select(OutboxMessage.id)
+                await connection.execute(
+                    select(_OUTBOX.c.id)
                     .where(_due(now))
-                    .order_by(OutboxMessage.id)
+                    .order_by(_OUTBOX.c.id)
                     .limit(limit)
                     .with_for_update(skip_locked=True)
                 )
@@ -74,20 +80,20 @@ async def claim(db: AsyncSession, limit: int) -> list[Claimed]:
         # Set to sending only what is still due: on SQLite, which has no row locks,
         # another worker may have taken a row between the select and here.
         taken = (
-            await db.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(candidates), _due(now))
+            await connection.execute(
+                update(_OUTBOX)
+                .where(_OUTBOX.c.id.in_(candidates), _due(now))
                 .values(
                     status=OutboxStatus.SENDING,
                     locked_until=now + LEASE,
-                    attempts=OutboxMessage.attempts + 1,
+                    attempts=_OUTBOX.c.attempts + 1,
                 )
                 .returning(
-                    OutboxMessage.id,
-                    OutboxMessage.message_id,
-                    OutboxMessage.recipient,
-                    OutboxMessage.mime,
-                    OutboxMessage.attempts,
+                    _OUTBOX.c.id,
+                    _OUTBOX.c.message_id,
+                    _OUTBOX.c.recipient,
+                    _OUTBOX.c.mime,
+                    _OUTBOX.c.attempts,
                 )
             )
         ).all()
@@ -126,7 +132,7 @@ class _SentMarks:
         self.driver = driver
         self.sqlite = dialect.name == "sqlite"
         # The time as the column's type writes it on this database (text on SQLite).
-        column_type = OutboxMessage.__table__.c.sent_at.type
+        column_type = _OUTBOX.c.sent_at.type
         self.stamp = column_type.bind_processor(dialect) or (lambda value: value)
 
     @classmethod
