@@ -52,6 +52,8 @@ def test_a_given_secret_key_wins(tmp_path):
         ("MEDVIRKNING_PORT", "åtte", "port"),
         ("MEDVIRKNING_MAIL_BACKEND", "pigeon", "mail_backend"),
         ("MEDVIRKNING_DATABSE_URL", "sqlite://", "MEDVIRKNING_DATABSE_URL"),
+        ("MEDVIRKNING_OUTBOX_CONNECTIONS", "0", "outbox_connections"),
+        ("MEDVIRKNING_OUTBOX_CONNECTIONS", "50", "outbox_connections"),
     ],
 )
 def test_bad_settings_are_named(tmp_path, name, value, says):
