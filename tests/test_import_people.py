@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from medvirkning.audit import AuditEvent
 from medvirkning.cli import main
+from medvirkning.people import importer
 from medvirkning.people.models import Person
 from tests.support import database, find_id, total
 
@@ -304,3 +305,34 @@ async def test_each_imported_person_has_the_audit_entry_the_hook_writes(client, 
         "language_form": "bokmal",
         "active": True,
     }
+
+
+async def test_ids_read_back_in_slices_match_each_person_to_their_audit_row(
+    client, settings, tmp_path, monkeypatch
+):
+    """The new people's ids are read back by address, a slice at a time: each audit row
+    names its own person, whatever the case the file wrote the address in."""
+    monkeypatch.setattr(importer, "IDS_AT_A_TIME", 3)
+    path = tmp_path / "hr.csv"
+    rows = [f"Ansatt {n};Ansatt{n}.Etternavn@Kommune.NO;Tinn" for n in range(8)]
+    path.write_text("Navn;E-post;Kommune\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    code, _, err = await run_import(settings, path)
+    assert code == 0, err
+    async with database(client) as db:
+        people = {
+            p.id: p for p in await db.scalars(select(Person).where(Person.name.like("Ansatt %")))
+        }
+        logged = list(
+            await db.scalars(
+                select(AuditEvent).where(
+                    AuditEvent.entity == "person", AuditEvent.action == "create"
+                )
+            )
+        )
+    assert len(people) == 8
+    mine = [e for e in logged if e.entity_id in people]
+    assert len(mine) == 8
+    for event in mine:
+        person = people[event.entity_id]
+        assert event.after["email"] == person.email
+        assert event.after["name"] == person.name

@@ -221,7 +221,8 @@ async def import_people(
 
 
 async def _insert(db: AsyncSession, people: list[dict[str, Any]]) -> None:
-    """All people in one statement, then their audit rows in one, in the same transaction."""
+    """All people in one statement, their ids read back, then their audit rows in one, in
+    the same transaction."""
     if not people:
         return
     # Without RETURNING the rows go to the driver's executemany, as a bare insert's do:
@@ -229,10 +230,10 @@ async def _insert(db: AsyncSession, people: list[dict[str, Any]]) -> None:
     # import's time. Their ids are read back by address (unique, lower-cased) after.
     await db.execute(insert(cast(Table, Person.__table__)), people)
     emails = [person["email"].lower() for person in people]
+    lowered = func.lower(Person.email)
     ids: dict[str, int] = {}
     for first in range(0, len(emails), IDS_AT_A_TIME):
         some = emails[first : first + IDS_AT_A_TIME]
-        lowered = func.lower(Person.email)
         ids.update((await db.execute(select(lowered, Person.id).where(lowered.in_(some)))).all())
     created = [{"id": ids[person["email"].lower()], **person} for person in people]
     await record_bulk_create(db, Person, created)
