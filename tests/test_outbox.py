@@ -324,6 +324,54 @@ async def test_over_two_connections_no_content_goes_before_the_message_before_is
     assert await statuses(settings) == {"sent": 120}
 
 
+class Dropping(Mailbox):
+    """Drops the connection the first time ansatt5 is named, as a server restarting would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dropped = False
+
+    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
+        if address.startswith("ansatt5@") and not self.dropped:
+            self.dropped = True
+            server.transport.close()
+            return "421 4.3.2 Tjenesten starter på nytt"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+async def test_a_dropped_connection_leaves_the_rest_to_the_other_and_its_message_is_retried(
+    settings,
+):
+    server = SmtpServer(free_port())
+    server.mailbox = mailbox = Dropping()
+    server.start()
+    try:
+        settings = offline_settings(
+            settings, server.port, outbox_connections=2, outbox_batch_size=200
+        )
+        ids = await queue(settings, 40)
+        await deliver_all(settings)
+        await mailbox.wait_for(40)
+        await asyncio.sleep(0.2)  # nothing more arrives
+    finally:
+        server.stop()
+    assert mailbox.dropped
+    counts = Counter(m["Message-ID"] for m in mailbox.messages)
+    assert set(counts) == set(ids)
+    assert max(counts.values()) == 1
+    assert await statuses(settings) == {"sent": 40}
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine)() as db:
+            attempts = list(await db.scalars(select(OutboxMessage.attempts)))
+    finally:
+        await engine.dispose()
+    # Only the message in hand when the connection dropped was tried again (and, if the
+    # client read the 421 as a refusal first, the next on that connection).
+    assert sum(1 for tries in attempts if tries > 1) in (1, 2)
+
+
 class OneConnectionController(Controller):
     """An SMTP server that takes one connection at a time and greets any further one with
     421, as a relay with a limit per client does."""
