@@ -81,6 +81,34 @@ async def statuses(settings) -> Counter[str]:
         await engine.dispose()
 
 
+async def outbox_rows(settings) -> list[OutboxMessage]:
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine)() as db:
+            return list(await db.scalars(select(OutboxMessage)))
+    finally:
+        await engine.dispose()
+
+
+async def deliver_over_two_connections(settings, mailbox: Mailbox, count: int) -> list[str]:
+    """`count` messages delivered in one batch over two connections to a server keeping
+    them in `mailbox`; their Message-IDs."""
+    server = SmtpServer(free_port())
+    server.mailbox = mailbox
+    server.start()
+    try:
+        settings = offline_settings(
+            settings, server.port, outbox_connections=2, outbox_batch_size=200
+        )
+        ids = await queue(settings, count)
+        await deliver_all(settings)
+        await mailbox.wait_for(count)
+        await asyncio.sleep(0.2)  # nothing more arrives
+    finally:
+        server.stop()
+    return ids
+
+
 def offline_settings(settings, port: int, **changes):
     return msgspec.structs.replace(
         settings,
@@ -198,12 +226,11 @@ async def test_a_sent_message_is_recorded_with_its_time_and_a_secret_one_loses_i
         async with create_sessionmaker(engine)() as db, db.begin():
             kept = await enqueue(db, settings, letters[:2], kind="test")
             secret = await enqueue(db, settings, letters[2:], kind="test", purge_after_send=True)
-        before = utcnow()
-        await deliver_all(settings)
-        async with create_sessionmaker(engine)() as db:
-            rows = {m.message_id: m for m in await db.scalars(select(OutboxMessage))}
     finally:
         await engine.dispose()
+    before = utcnow()
+    await deliver_all(settings)
+    rows = {message.message_id: message for message in await outbox_rows(settings)}
     assert await smtp.mailbox.wait_for(4)
     for message in rows.values():
         assert message.status == OutboxStatus.SENT
@@ -306,18 +333,8 @@ async def test_over_two_connections_no_content_goes_before_the_message_before_is
 ):
     """Two connections at once, and still at most one message accepted and not recorded at
     any moment: a worker killed at any point sends at most one message twice."""
-    server = SmtpServer(free_port())
-    server.mailbox = mailbox = Auditing(settings.database_url.split(":///", 1)[1])
-    server.start()
-    try:
-        settings = offline_settings(
-            settings, server.port, outbox_connections=2, outbox_batch_size=200
-        )
-        ids = await queue(settings, 120)
-        await deliver_all(settings)
-        await mailbox.wait_for(120)
-    finally:
-        server.stop()
+    mailbox = Auditing(settings.database_url.split(":///", 1)[1])
+    ids = await deliver_over_two_connections(settings, mailbox, 120)
     assert sorted(mailbox.accepted) == sorted(ids)
     assert len(mailbox.peers) == 2
     assert mailbox.unrecorded == []
@@ -343,30 +360,14 @@ class Dropping(Mailbox):
 async def test_a_dropped_connection_leaves_the_rest_to_the_other_and_its_message_is_retried(
     settings,
 ):
-    server = SmtpServer(free_port())
-    server.mailbox = mailbox = Dropping()
-    server.start()
-    try:
-        settings = offline_settings(
-            settings, server.port, outbox_connections=2, outbox_batch_size=200
-        )
-        ids = await queue(settings, 40)
-        await deliver_all(settings)
-        await mailbox.wait_for(40)
-        await asyncio.sleep(0.2)  # nothing more arrives
-    finally:
-        server.stop()
+    mailbox = Dropping()
+    ids = await deliver_over_two_connections(settings, mailbox, 40)
     assert mailbox.dropped
     counts = Counter(m["Message-ID"] for m in mailbox.messages)
     assert set(counts) == set(ids)
     assert max(counts.values()) == 1
     assert await statuses(settings) == {"sent": 40}
-    engine = create_engine(settings.database_url)
-    try:
-        async with create_sessionmaker(engine)() as db:
-            attempts = list(await db.scalars(select(OutboxMessage.attempts)))
-    finally:
-        await engine.dispose()
+    attempts = [message.attempts for message in await outbox_rows(settings)]
     # Only the message in hand when the connection dropped was tried again (and, if the
     # client read the 421 as a refusal first, the next on that connection).
     assert sum(1 for tries in attempts if tries > 1) in (1, 2)
